@@ -1,0 +1,47 @@
+//! bds-script's engine: runs users' Python macros and transforms in sandboxed worker processes.
+//!
+//! # Model
+//! A [`Pool`] owns N `bds-worker` processes. Each worker runs RustPython compiled to WebAssembly
+//! inside wasmtime, with no WASI capabilities (no files, no environment, no sockets, no
+//! processes). A script ([`Script`]) is identified by the SHA-256 of its source; a worker loads it
+//! once into a guest instance of its own and reuses that instance for the script's later calls,
+//! so scripts cannot see each other's changes.
+//!
+//! A call sends a JSON object (the context) and gets a JSON object back ([`CallOutput`]), with
+//! what the script printed kept apart. [`Limits`] bound each call: a deadline, a memory cap, the
+//! result's size and nesting, the captured stdout.
+//!
+//! # Failure
+//! Every failure is a [`ScriptError`] whose [`ErrorKind`] says what the caller can do: fix the
+//! script (`compile`, `runtime`, `abi-violation`, `output-too-large`), give it more room
+//! (`timeout`, `memory`), or retry (`worker-crash`). A runaway script is stopped inside the
+//! worker at its deadline; if the worker itself does not answer by the deadline plus a grace
+//! period, the engine's watchdog kills it and the next call on that slot starts a new one.
+//! Replies are checked again here: a worker that sends a malformed frame or result is
+//! discarded. The engine never panics on what a worker or a script does.
+//!
+//! ```no_run
+//! use bds_engine::{CallOptions, Limits, Pool, PoolConfig, Script};
+//! use std::time::Duration;
+//!
+//! let pool = Pool::new(PoolConfig::default())?;
+//! let script = Script::new("kbd.py", "import html\ndef render(c):\n    return {'html': '<kbd>' + html.escape(c['args'][0]) + '</kbd>'}\n");
+//! let opts = CallOptions::default().with_limits(Limits::macro_call().with_deadline(Duration::from_millis(100)));
+//! let out = pool.call(&script, &serde_json::json!({"abi": 1, "args": ["Ctrl<C>"]}), &opts)?;
+//! assert_eq!(out.value["html"], "<kbd>Ctrl&lt;C&gt;</kbd>");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod limits;
+mod metrics;
+mod pool;
+mod process;
+mod script;
+mod watchdog;
+
+pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
+pub use limits::{CallOptions, Clock, Limits};
+pub use metrics::ScriptMetrics;
+pub use pool::{CallOutput, Pool, PoolConfig, PoolStats};
+pub use script::Script;

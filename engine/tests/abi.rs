@@ -1,0 +1,211 @@
+//! The result contract: only a JSON object crosses; anything else is an `abi-violation` (or a
+//! `runtime` error when Python raised), never a crash.
+
+mod common;
+
+use bds_engine::{CallOptions, ErrorKind};
+use common::*;
+use serde_json::json;
+
+fn violation(body: &str) -> (ErrorKind, String) {
+    let pool = pool(1);
+    let src = format!("import math\ndef render(c):\n    {body}\n");
+    let e = run(&pool, &src).unwrap_err();
+    assert_healthy(&pool);
+    (e.kind, e.message)
+}
+
+#[test]
+fn values_json_cannot_carry_are_refused_with_their_path() {
+    let cases = [
+        (
+            "return {'a': {1, 2}}",
+            "result[\"a\"] is a set, which is not a JSON value",
+        ),
+        (
+            "return {'a': b'x'}",
+            "result[\"a\"] is a bytes, which is not a JSON value",
+        ),
+        (
+            "return {'a': [1, float('nan')]}",
+            "result[\"a\"][1] is NaN, which JSON cannot carry",
+        ),
+        (
+            "return {'a': math.inf}",
+            "result[\"a\"] is inf, which JSON cannot carry",
+        ),
+        (
+            "return {1: 'a'}",
+            "result has a key of type int (only str keys cross)",
+        ),
+        (
+            "return {('a',): 1}",
+            "result has a key of type tuple (only str keys cross)",
+        ),
+        (
+            "return {'a': 2**70}",
+            "result[\"a\"] is an integer beyond 64 bits",
+        ),
+        (
+            "return {'a': '\\ud800'}",
+            "result[\"a\"] is a string with a lone surrogate",
+        ),
+        (
+            "return {'a': object()}",
+            "result[\"a\"] is a object, which is not a JSON value",
+        ),
+        ("return None", "render() must return a dict, not NoneType"),
+        ("return [1, 2]", "render() must return a dict, not list"),
+        ("return 'html'", "render() must return a dict, not str"),
+    ];
+    for (body, message) in cases {
+        assert_eq!(
+            violation(body),
+            (ErrorKind::AbiViolation, message.to_owned()),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn a_recursive_structure_is_refused_by_depth() {
+    let (kind, message) = violation("d = {}\n    d['d'] = d\n    return d");
+    assert_eq!(kind, ErrorKind::AbiViolation);
+    assert!(
+        message.ends_with("nests deeper than 64 levels (a recursive structure?)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn exits_and_interrupts_are_runtime_errors() {
+    for (body, exc) in [
+        ("raise SystemExit(3)", "SystemExit"),
+        ("import sys\n    sys.exit(0)", "SystemExit"),
+        ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("import os\n    os._exit(1)", "runtime"),
+    ] {
+        let pool = pool(1);
+        let e = run(&pool, &format!("def render(c):\n    {body}\n")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Runtime, "{body}: {e:#?}");
+        if exc != "runtime" {
+            assert_eq!(e.exc_type, exc);
+        }
+        assert_healthy(&pool);
+    }
+}
+
+#[test]
+fn a_missing_or_wrong_entry_point_is_a_runtime_error() {
+    let pool = pool(1);
+    let e = run(&pool, "def other(c):\n    return {}\n").unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::Runtime,
+            "the script defines no function `render`"
+        )
+    );
+    let e = run(&pool, "render = 5\n").unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::Runtime, "`render` is not a function")
+    );
+    let e = run(&pool, "def render():\n    return {}\n").unwrap_err();
+    assert_eq!(
+        (e.kind, e.exc_type.as_str()),
+        (ErrorKind::Runtime, "TypeError")
+    );
+    let s = script(
+        "multi.py",
+        "def render(c):\n    return {'e': 'render'}\ndef transform(c):\n    return {'e': 'transform'}\n",
+    );
+    let out = pool
+        .call(&s, &ctx(), &CallOptions::default().with_entry("transform"))
+        .unwrap();
+    assert_eq!(out.value["e"], "transform");
+}
+
+#[test]
+fn json_values_round_trip_exactly() {
+    let pool = pool(1);
+    let context = json!({
+        "abi": 1,
+        "params": {"s": "é ü 😀 \u{0} \"q\" \\", "i": -9007199254740993i64, "u": u64::MAX, "f": 0.1, "e": 1e300, "neg0": -0.0, "t": true, "n": null},
+        "args": [1, "two", 3.5, [[], {}]],
+        "inner": "<p>inner</p>",
+    });
+    let out = pool
+        .call(&script("echo.py", "def render(c):\n    return {'echo': c, 'tuple': (1, 'a'), 'keys': list(c['params'])}\n"), &context, &CallOptions::default())
+        .unwrap();
+    assert_eq!(out.value["echo"], context);
+    assert_eq!(out.value["tuple"], json!([1, "a"]));
+    assert_eq!(
+        out.value["keys"],
+        json!(["s", "i", "u", "f", "e", "neg0", "t", "n"])
+    );
+}
+
+#[test]
+fn a_context_that_is_not_an_object_is_refused_before_any_worker_runs() {
+    let pool = pool(1);
+    let e = pool
+        .call(
+            &script("a.py", "def render(c):\n    return {}\n"),
+            &json!([1]),
+            &CallOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::AbiViolation, "the context must be a JSON object")
+    );
+}
+
+#[test]
+fn runtime_errors_carry_type_message_line_and_traceback() {
+    let pool = pool(1);
+    let src = "def helper(x):\n    return 1 / x\n\ndef render(c):\n    print('before')\n    return {'v': helper(0)}\n";
+    let e = pool
+        .call(&script("div.py", src), &ctx(), &CallOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Runtime);
+    assert_eq!(e.exc_type, "ZeroDivisionError");
+    assert_eq!(e.message, "division by zero");
+    assert_eq!(e.line, 2);
+    assert_eq!(e.stdout, "before\n");
+    let frames: Vec<(String, u32, String)> = e
+        .traceback
+        .iter()
+        .map(|f| (f.file.clone(), f.line, f.function.clone()))
+        .collect();
+    assert_eq!(
+        frames,
+        vec![
+            ("div.py".into(), 6, "render".into()),
+            ("div.py".into(), 2, "helper".into())
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_are_compile_errors_with_line_and_column() {
+    let pool = pool(1);
+    let e = run(&pool, "def render(c):\n    return {'a': 1\n").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Compile);
+    assert_eq!(e.exc_type, "SyntaxError");
+    assert_eq!((e.line, e.column), (2, 12));
+    let e = pool
+        .check(&script("indent.py", "def render(c):\nreturn {}\n"))
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.exc_type.as_str(), e.line),
+        (ErrorKind::Compile, "IndentationError", 2)
+    );
+    assert!(
+        pool.check(&script("fine.py", "def render(c):\n    return {}\n"))
+            .is_ok()
+    );
+    // A check only compiles: module-level code does not run.
+    assert!(pool.check(&script("side.py", "raise SystemExit\n")).is_ok());
+}

@@ -1,0 +1,182 @@
+//! The `bds` command line, run as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+fn bds(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bds"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json_out(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn run_prints_the_result_and_stdout_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "hello.py",
+        "import html\ndef render(c):\n    print('hi', c['params']['who'])\n    return {'html': '<b>' + html.escape(c['params']['who']) + '</b>'}\n",
+    );
+    let o = bds(
+        &["run", &s, "--context", "-"],
+        Some(r#"{"abi": 1, "params": {"who": "A&B"}}"#),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut v = json_out(&o);
+    let timings = v.as_object_mut().unwrap().remove("timings").unwrap();
+    assert!(timings["call_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        v,
+        json!({"ok": true, "result": {"html": "<b>A&amp;B</b>"}, "stdout": "hi A&B\n", "stdout_truncated": false})
+    );
+}
+
+#[test]
+fn run_reports_a_runtime_error_as_json_with_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "boom.py",
+        "def render(c):\n    print('about to fail')\n    return {'x': c['params']['missing']}\n",
+    );
+    let o = bds(&["run", &s], None);
+    assert_eq!(o.status.code(), Some(11));
+    insta::assert_snapshot!(String::from_utf8_lossy(&o.stdout), @r#"
+    {
+      "ok": false,
+      "error": {
+        "kind": "runtime",
+        "script": "boom.py",
+        "exc_type": "KeyError",
+        "message": "'missing'",
+        "line": 3,
+        "column": 0,
+        "traceback": [
+          {
+            "file": "boom.py",
+            "line": 3,
+            "function": "render"
+          }
+        ]
+      },
+      "stdout": "about to fail\n"
+    }
+    "#);
+}
+
+#[test]
+fn run_exit_codes_follow_the_error_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "loop.py",
+            "def render(c):\n    while True: pass\n",
+            vec!["--timeout-ms", "100"],
+            12,
+            "timeout",
+        ),
+        (
+            "hog.py",
+            "def render(c):\n    return {'n': len('a' * 10**9)}\n",
+            vec!["--memory-mb", "64"],
+            13,
+            "memory",
+        ),
+        (
+            "syntax.py",
+            "def render(c)\n    return {}\n",
+            vec![],
+            10,
+            "compile",
+        ),
+        (
+            "abi.py",
+            "def render(c):\n    return {'s': {1}}\n",
+            vec![],
+            15,
+            "abi-violation",
+        ),
+    ];
+    for (name, src, extra, code, kind) in cases {
+        let s = write(dir.path(), name, src);
+        let mut args = vec!["run", s.as_str()];
+        args.extend(extra);
+        let o = bds(&args, None);
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        assert_eq!(json_out(&o)["error"]["kind"], kind, "{name}");
+    }
+}
+
+#[test]
+fn run_refuses_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(dir.path(), "ok.py", "def render(c):\n    return {}\n");
+    let o = bds(&["run", &s, "--context", "-"], Some("{not json"));
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("bds: the context - is not JSON"));
+    let o = bds(&["run", &s, "--timeout-ms", "soon"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "bds: --timeout-ms takes a whole number, not `soon`\n"
+    );
+    let o = bds(&["run", "/nonexistent/x.py"], None);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("bds: cannot read /nonexistent/x.py"));
+    let bad = dir.path().join("latin1.py");
+    std::fs::write(&bad, b"# caf\xe9\ndef render(c):\n    return {}\n").unwrap();
+    let o = bds(&["run", &bad.display().to_string()], None);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is not UTF-8 (byte 5)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn check_reports_syntax_errors_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.py", "def render(c):\n    return {}\n");
+    let bad = write(dir.path(), "bad.py", "def render(c):\n    return {'a': 1\n");
+    let o = bds(&["check", &good, &bad], None);
+    assert_eq!(o.status.code(), Some(10));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        text,
+        format!("{good}: ok\n{bad}:2:12: SyntaxError: '{{' was never closed\n")
+    );
+}

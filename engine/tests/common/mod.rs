@@ -1,0 +1,50 @@
+//! Shared by the integration tests: every test runs against the real `bds-worker` binary and
+//! the real guest, found the way the engine finds them (beside `target/release/deps`).
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of these helpers"
+)]
+
+use std::time::Duration;
+
+use bds_engine::{CallOptions, CallOutput, Limits, Pool, PoolConfig, Script, ScriptError};
+use serde_json::{Value, json};
+
+pub fn pool(workers: usize) -> Pool {
+    Pool::new(PoolConfig::default().workers(workers))
+        .expect("the pool starts (run `make build` first)")
+}
+
+pub fn script(name: &str, source: &str) -> Script {
+    Script::new(name, source)
+}
+
+pub fn ctx() -> Value {
+    json!({"abi": 1, "params": {}, "args": [], "inner": null, "post": {}, "site": {}})
+}
+
+pub fn opts_ms(deadline_ms: u64) -> CallOptions {
+    CallOptions::default()
+        .with_limits(Limits::macro_call().with_deadline(Duration::from_millis(deadline_ms)))
+}
+
+pub fn run(pool: &Pool, source: &str) -> Result<CallOutput, ScriptError> {
+    pool.call(&script("t.py", source), &ctx(), &CallOptions::default())
+}
+
+/// A script that must succeed, returning its result object as a JSON value.
+pub fn ok(pool: &Pool, source: &str) -> Value {
+    match run(pool, source) {
+        Ok(out) => Value::Object(out.value),
+        Err(e) => panic!("expected success, got {e:#?}"),
+    }
+}
+
+/// The pool still answers a trivial call correctly.
+pub fn assert_healthy(pool: &Pool) {
+    let v = ok(
+        pool,
+        "def render(c):\n    return {'html': 'ok', 'n': sum(range(10))}\n",
+    );
+    assert_eq!(v, json!({"html": "ok", "n": 45}));
+}

@@ -1,0 +1,135 @@
+# The guest's private helpers, run once at initialisation (before the snapshot is taken).
+# This namespace is not a module: scripts cannot import it. Everything a helper needs is bound
+# here at import time, so a script that rebinds a builtin in its own instance cannot change how
+# its output is captured or how its error is described.
+import sys
+import builtins
+import random
+
+# Modules macros use, imported before the snapshot so no call pays for them.
+import html, re, json, math, string, textwrap, unicodedata, datetime, hashlib, base64
+import collections, itertools, functools, urllib.parse, traceback
+
+# Unseeded generators (`random.Random()`, `random.seed()`) draw their seed from os.urandom,
+# as in CPython, so they follow the host's per-call seed instead of the interpreter's own RNG
+# (whose state would otherwise be frozen in the snapshot and drift between calls).
+_urandom = __import__("os").urandom
+_int_from_bytes = int.from_bytes
+_random_seed = random.Random.seed
+
+
+def _seed(self, a=None, version=2):
+    if a is None:
+        a = _int_from_bytes(_urandom(32), "big")
+    return _random_seed(self, a, version)
+
+
+random.Random.seed = _seed
+
+_str = str
+_len = len
+_type = type
+_isinstance = isinstance
+_compile = compile
+_exec = exec
+_join = "".join
+_SyntaxError = SyntaxError
+_MemoryError = MemoryError
+_BaseException = BaseException
+
+
+class Capture:
+    """Where print() goes during a load or a call: kept up to `room` characters."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def __init__(self, room):
+        self.parts = []
+        self.room = room
+        self.dropped = 0
+
+    def write(self, s):
+        if not _isinstance(s, _str):
+            raise TypeError("write() argument must be str, not " + _type(s).__name__)
+        n = _len(s)
+        if n <= self.room:
+            self.parts.append(s)
+            self.room -= n
+        else:
+            if self.room > 0:
+                self.parts.append(s[: self.room])
+            self.dropped += n - self.room if self.room > 0 else n
+            self.room = 0
+        return n
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def seekable(self):
+        return False
+
+
+def begin(room, seed):
+    capture = Capture(room)
+    sys.stdout = capture
+    sys.stderr = capture
+    random.seed(seed)
+    return capture
+
+
+def collect(capture):
+    return (_join(capture.parts), capture.dropped)
+
+
+def load(source, filename, name, compile_only):
+    code = _compile(source, filename, "exec", dont_inherit=True)
+    if compile_only:
+        return None
+    namespace = {"__name__": name, "__file__": filename, "__builtins__": builtins}
+    _exec(code, namespace)
+    return namespace
+
+
+MAX_FRAMES = 64
+_OverflowError = OverflowError
+# On the 32-bit guest a size past the address space raises this (as on 32-bit CPython); it is
+# the guest's way of saying the allocation cannot fit, so it is reported as a memory error.
+_TOO_BIG = "cannot fit 'int' into an index-sized integer"
+
+
+def describe(e):
+    frames = []
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename != "<bds>":
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    if _len(frames) > MAX_FRAMES:
+        # Deep recursion: keep both ends, like CPython's "[Previous line repeated N more times]".
+        half = MAX_FRAMES // 2
+        skipped = _len(frames) - MAX_FRAMES
+        frames = frames[:half] + [("...", 0, "[%d frames omitted]" % skipped)] + frames[-half:]
+    line = 0
+    column = 0
+    if _isinstance(e, _SyntaxError):
+        message = _str(e.msg)
+        line = e.lineno or 0
+        column = e.offset or 0
+    else:
+        try:
+            message = _str(e)
+        except _BaseException:
+            message = "<exception str() failed>"
+    memory = _isinstance(e, _MemoryError) or (_isinstance(e, _OverflowError) and message == _TOO_BIG)
+    return (_type(e).__name__, message, line, column, frames, memory)

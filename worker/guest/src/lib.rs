@@ -1,0 +1,575 @@
+//! The bds-script guest: a RustPython interpreter compiled to `wasm32-wasip1`.
+//!
+//! The worker instantiates this module inside wasmtime and talks to it through five exports:
+//! - `bds_init()`: builds the interpreter, imports the stdlib modules macros use and the private
+//!   bootstrap. The worker runs it once and snapshots the result (wizer), so no instance pays
+//!   for it again.
+//! - `bds_alloc(len) -> ptr` / `bds_free(ptr, len)`: buffers the worker writes requests into.
+//! - `bds_load(ptr, len) -> u64`: compiles (and executes) one script, a [`bds_ipc::GuestLoad`].
+//! - `bds_call(ptr, len) -> u64`: calls the loaded script's entry point, a [`bds_ipc::GuestCall`].
+//!
+//! `bds_load` and `bds_call` take ownership of their input buffer and return `ptr << 32 | len`
+//! of an encoded [`bds_ipc::GuestOutcome`], valid until the next export call.
+//!
+//! JSON crosses as text and is turned into Python objects (and back) here in Rust, not by
+//! Python's `json` module: faster, and a script cannot change how it is done. A result is checked
+//! before it leaves: a `dict` at the top, string keys, finite floats, integers within 64 bits,
+//! nesting and size within the call's limits.
+
+use std::cell::RefCell;
+
+use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame};
+use rustpython_vm::builtins::{
+    PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PyStr, PyTuple,
+};
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::{AsObject, Interpreter, PyObjectRef, Settings, VirtualMachine};
+
+const BOOTSTRAP: &str = include_str!("bootstrap.py");
+
+struct Helpers {
+    begin: PyObjectRef,
+    collect: PyObjectRef,
+    load: PyObjectRef,
+    describe: PyObjectRef,
+}
+
+struct State {
+    interp: Interpreter,
+    helpers: Helpers,
+    /// The loaded script's globals, once `bds_load` succeeded.
+    module: Option<PyDictRef>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    static RESPONSE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn build_state() -> State {
+    let mut settings = Settings::default();
+    settings.import_site = false;
+    settings.ignore_environment = true;
+    settings.isolated = true;
+    settings.safe_path = true;
+    settings.write_bytecode = false;
+    settings.user_site_directory = false;
+    settings.install_signal_handlers = false;
+    let builder = Interpreter::builder(settings);
+    let defs = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
+    let interp = builder
+        .add_native_modules(&defs)
+        .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
+        .build();
+    let helpers = interp.enter(|vm| {
+        let scope = vm.new_scope_with_builtins();
+        let code = vm
+            .compile(BOOTSTRAP, Mode::Exec, "<bds>")
+            .unwrap_or_else(|e| panic!("bootstrap does not compile: {e:?}"));
+        if let Err(e) = vm.run_code_obj(code, scope.clone()) {
+            let mut text = String::new();
+            let _ = vm.write_exception(&mut text, &e);
+            panic!("bootstrap failed: {text}");
+        }
+        let get = |name: &str| {
+            scope
+                .globals
+                .get_item_opt(name, vm)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("bootstrap lacks {name}"))
+        };
+        Helpers {
+            begin: get("begin"),
+            collect: get("collect"),
+            load: get("load"),
+            describe: get("describe"),
+        }
+    });
+    State {
+        interp,
+        helpers,
+        module: None,
+    }
+}
+
+/// Initialises the interpreter. Run once, before the snapshot.
+#[unsafe(no_mangle)]
+pub extern "C" fn bds_init() {
+    let state = build_state();
+    STATE.with(|s| *s.borrow_mut() = Some(state));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn bds_alloc(len: u32) -> *mut u8 {
+    let mut v = Vec::<u8>::with_capacity(len as usize);
+    let p = v.as_mut_ptr();
+    std::mem::forget(v);
+    p
+}
+
+/// # Safety
+/// `ptr` and `len` must come from one `bds_alloc` call, freed once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bds_free(ptr: *mut u8, len: u32) {
+    // SAFETY: the caller hands back a buffer `bds_alloc` made with this capacity.
+    drop(unsafe { Vec::from_raw_parts(ptr, 0, len as usize) });
+}
+
+/// Takes the request buffer back from the worker.
+///
+/// # Safety
+/// `ptr`/`len` come from `bds_alloc(len)` and the worker filled all `len` bytes.
+unsafe fn take_input(ptr: *mut u8, len: u32) -> Vec<u8> {
+    // SAFETY: see above; the worker wrote `len` initialised bytes.
+    unsafe { Vec::from_raw_parts(ptr, len as usize, len as usize) }
+}
+
+fn respond(outcome: &GuestOutcome) -> u64 {
+    RESPONSE.with(|r| {
+        let mut r = r.borrow_mut();
+        *r = outcome.encode();
+        ((r.as_ptr() as u64) << 32) | r.len() as u64
+    })
+}
+
+fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
+    GuestOutcome {
+        result: Err(ErrorInfo::plain(kind, message)),
+        stdout: String::new(),
+        stdout_truncated: false,
+    }
+}
+
+/// # Safety
+/// The input buffer comes from `bds_alloc(len)`, filled by the worker.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bds_load(ptr: *mut u8, len: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let input = unsafe { take_input(ptr, len) };
+    let outcome = match GuestLoad::decode(&input) {
+        Ok(req) => with_state(|st| load(st, &req)),
+        Err(e) => fail(ErrorKind::AbiViolation, format!("bad load request: {e}")),
+    };
+    respond(&outcome)
+}
+
+/// # Safety
+/// The input buffer comes from `bds_alloc(len)`, filled by the worker.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bds_call(ptr: *mut u8, len: u32) -> u64 {
+    // SAFETY: forwarded contract.
+    let input = unsafe { take_input(ptr, len) };
+    let outcome = match GuestCall::decode(&input) {
+        Ok(req) => with_state(|st| call(st, &req)),
+        Err(e) => fail(ErrorKind::AbiViolation, format!("bad call request: {e}")),
+    };
+    respond(&outcome)
+}
+
+fn with_state(f: impl FnOnce(&mut State) -> GuestOutcome) -> GuestOutcome {
+    STATE.with(|s| match s.borrow_mut().as_mut() {
+        Some(st) => f(st),
+        None => fail(ErrorKind::WorkerCrash, "guest used before bds_init"),
+    })
+}
+
+fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
+    let helpers = &st.helpers;
+    let (result, stdout, truncated) = st.interp.enter(|vm| {
+        let capture = match helpers
+            .begin
+            .call((req.max_stdout_bytes as usize, 0u64), vm)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
+                    String::new(),
+                    false,
+                );
+            }
+        };
+        let module_name = req.name.trim_end_matches(".py").to_owned();
+        let r = helpers.load.call(
+            (
+                req.source.clone(),
+                req.name.clone(),
+                module_name,
+                req.compile_only,
+            ),
+            vm,
+        );
+        let (stdout, truncated) = collect(vm, helpers, &capture, req.max_stdout_bytes);
+        let result = match r {
+            Ok(ns) => match ns.downcast::<PyDict>() {
+                Ok(d) => Ok(Some(d)),
+                Err(_) => Ok(None),
+            },
+            Err(e) => Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
+        };
+        (result, stdout, truncated)
+    });
+    let result = match result {
+        Ok(module) => {
+            if module.is_some() {
+                st.module = module;
+            }
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    };
+    GuestOutcome {
+        result,
+        stdout,
+        stdout_truncated: truncated,
+    }
+}
+
+fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
+    let Some(module) = st.module.clone() else {
+        return fail(ErrorKind::NotLoaded, "no script is loaded in this guest");
+    };
+    let helpers = &st.helpers;
+    st.interp.enter(|vm| {
+        let context: serde_json::Value = match serde_json::from_slice(&req.context) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            Ok(_) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
+            Err(e) => {
+                return fail(
+                    ErrorKind::AbiViolation,
+                    format!("the context is not JSON: {e}"),
+                );
+            }
+        };
+        let func = match module.get_item_opt(req.entry.as_str(), vm) {
+            Ok(Some(f)) if f.is_callable() => f,
+            Ok(Some(_)) => {
+                return fail(
+                    ErrorKind::Runtime,
+                    format!("`{}` is not a function", req.entry),
+                );
+            }
+            _ => {
+                return fail(
+                    ErrorKind::Runtime,
+                    format!("the script defines no function `{}`", req.entry),
+                );
+            }
+        };
+        let capture = match helpers
+            .begin
+            .call((req.max_stdout_bytes as usize, req.seed), vm)
+        {
+            Ok(c) => c,
+            Err(e) => {
+                return GuestOutcome {
+                    result: Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
+                    stdout: String::new(),
+                    stdout_truncated: false,
+                };
+            }
+        };
+        let arg = json_to_py(vm, &context);
+        let r = func.call((arg,), vm);
+        let (stdout, stdout_truncated) = collect(vm, helpers, &capture, req.max_stdout_bytes);
+        let result = match r {
+            Ok(value) => to_result_json(vm, &value, req),
+            Err(e) => Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
+        };
+        GuestOutcome {
+            result,
+            stdout,
+            stdout_truncated,
+        }
+    })
+}
+
+/// The captured stdout, cut to `max_bytes` on a character boundary, with a marker when cut.
+fn collect(
+    vm: &VirtualMachine,
+    helpers: &Helpers,
+    capture: &PyObjectRef,
+    max_bytes: u32,
+) -> (String, bool) {
+    let (mut text, dropped) = match helpers.collect.call((capture.clone(),), vm) {
+        Ok(t) => match t.downcast::<PyTuple>() {
+            Ok(t) if t.as_slice().len() == 2 => {
+                let text = t.as_slice()[0]
+                    .downcast_ref::<PyStr>()
+                    .map(|s| s.as_wtf8().to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let dropped = t.as_slice()[1]
+                    .downcast_ref::<PyInt>()
+                    .and_then(|i| u64::try_from(i.as_bigint()).ok())
+                    .unwrap_or(0);
+                (text, dropped)
+            }
+            _ => (String::new(), 0),
+        },
+        Err(_) => (String::new(), 0),
+    };
+    let max = max_bytes as usize;
+    let mut truncated = dropped > 0;
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        truncated = true;
+    }
+    if truncated {
+        text.push_str("\n[stdout truncated]\n");
+    }
+    (text, truncated)
+}
+
+fn describe(
+    vm: &VirtualMachine,
+    helpers: &Helpers,
+    e: &PyBaseExceptionRef,
+    default: ErrorKind,
+) -> ErrorInfo {
+    let fallback = || {
+        let mut text = String::new();
+        let _ = vm.write_exception(&mut text, e);
+        ErrorInfo::plain(default, text.trim_end().to_owned())
+    };
+    let Ok(t) = helpers.describe.call((e.clone(),), vm) else {
+        return fallback();
+    };
+    let Ok(t) = t.downcast::<PyTuple>() else {
+        return fallback();
+    };
+    let items = t.as_slice();
+    if items.len() != 6 {
+        return fallback();
+    }
+    let s = |o: &PyObjectRef| {
+        o.downcast_ref::<PyStr>()
+            .map(|s| s.as_wtf8().to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let n = |o: &PyObjectRef| {
+        o.downcast_ref::<PyInt>()
+            .and_then(|i| u32::try_from(i.as_bigint()).ok())
+            .unwrap_or(0)
+    };
+    let exc_type = s(&items[0]);
+    let mut traceback = Vec::new();
+    if let Some(list) = items[4].downcast_ref::<PyList>() {
+        for f in list.borrow_vec().iter() {
+            if let Some(f) = f.downcast_ref::<PyTuple>()
+                && f.as_slice().len() == 3
+            {
+                let f = f.as_slice();
+                traceback.push(TraceFrame {
+                    file: s(&f[0]),
+                    line: n(&f[1]),
+                    function: s(&f[2]),
+                });
+            }
+        }
+    }
+    let is_syntax =
+        exc_type == "SyntaxError" || exc_type == "IndentationError" || exc_type == "TabError";
+    let kind = if items[5].is(&vm.ctx.true_value) {
+        ErrorKind::Memory
+    } else if is_syntax && default == ErrorKind::Runtime && n(&items[2]) > 0 && traceback.is_empty()
+    {
+        ErrorKind::Compile
+    } else {
+        default
+    };
+    let line = match n(&items[2]) {
+        0 => traceback.last().map_or(0, |f| f.line),
+        l => l,
+    };
+    ErrorInfo {
+        kind,
+        exc_type,
+        message: s(&items[1]),
+        line,
+        column: n(&items[3]),
+        traceback,
+    }
+}
+
+fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyObjectRef {
+    use serde_json::Value;
+    match v {
+        Value::Null => vm.ctx.none(),
+        Value::Bool(b) => vm.ctx.new_bool(*b).into(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                vm.ctx.new_int(i).into()
+            } else if let Some(u) = n.as_u64() {
+                vm.ctx.new_int(u).into()
+            } else {
+                vm.ctx.new_float(n.as_f64().unwrap_or(f64::NAN)).into()
+            }
+        }
+        Value::String(s) => vm.ctx.new_str(s.as_str()).into(),
+        Value::Array(a) => vm
+            .ctx
+            .new_list(a.iter().map(|x| json_to_py(vm, x)).collect())
+            .into(),
+        Value::Object(o) => {
+            let d = vm.ctx.new_dict();
+            for (k, x) in o {
+                // Setting a str key on a fresh dict cannot fail.
+                let _ = d.set_item(k.as_str(), json_to_py(vm, x), vm);
+            }
+            d.into()
+        }
+    }
+}
+
+struct Emit<'a> {
+    vm: &'a VirtualMachine,
+    out: Vec<u8>,
+    max_bytes: usize,
+    max_depth: u32,
+}
+
+fn abi(message: impl Into<String>) -> ErrorInfo {
+    ErrorInfo::plain(ErrorKind::AbiViolation, message)
+}
+
+impl Emit<'_> {
+    fn check_size(&self) -> Result<(), ErrorInfo> {
+        if self.out.len() > self.max_bytes {
+            Err(ErrorInfo::plain(
+                ErrorKind::OutputTooLarge,
+                format!("the result is over the {}-byte limit", self.max_bytes),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn value(&mut self, o: &PyObjectRef, depth: u32, path: &mut String) -> Result<(), ErrorInfo> {
+        let vm = self.vm;
+        if vm.is_none(o) {
+            self.out.extend_from_slice(b"null");
+        } else if o.is(&vm.ctx.true_value) {
+            self.out.extend_from_slice(b"true");
+        } else if o.is(&vm.ctx.false_value) {
+            self.out.extend_from_slice(b"false");
+        } else if let Some(s) = o.downcast_ref::<PyStr>() {
+            let Some(s) = s.to_str() else {
+                return Err(abi(format!("{path} is a string with a lone surrogate")));
+            };
+            self.string(s);
+        } else if let Some(i) = o.downcast_ref::<PyInt>() {
+            if let Ok(v) = i64::try_from(i.as_bigint()) {
+                self.out.extend_from_slice(v.to_string().as_bytes());
+            } else if let Ok(v) = u64::try_from(i.as_bigint()) {
+                self.out.extend_from_slice(v.to_string().as_bytes());
+            } else {
+                return Err(abi(format!("{path} is an integer beyond 64 bits")));
+            }
+        } else if let Some(f) = o.downcast_ref::<PyFloat>() {
+            let f = f.to_f64();
+            if !f.is_finite() {
+                return Err(abi(format!("{path} is {f}, which JSON cannot carry")));
+            }
+            // serde_json prints the shortest representation that reads back exactly.
+            let _ = serde_json::to_writer(&mut self.out, &f);
+        } else if let Some(d) = o.downcast_ref::<PyDict>() {
+            self.enter(depth, path)?;
+            self.out.push(b'{');
+            for (n, (k, v)) in d.items_vec().into_iter().enumerate() {
+                let Some(key) = k.downcast_ref::<PyStr>().and_then(|s| s.to_str()) else {
+                    return Err(abi(format!(
+                        "{path} has a key of type {} (only str keys cross)",
+                        k.class().name()
+                    )));
+                };
+                if n > 0 {
+                    self.out.push(b',');
+                }
+                self.string(key);
+                self.out.push(b':');
+                let len = path.len();
+                path.push_str(&format!("[{key:?}]"));
+                self.value(&v, depth + 1, path)?;
+                path.truncate(len);
+                self.check_size()?;
+            }
+            self.out.push(b'}');
+        } else if let Some(l) = o.downcast_ref::<PyList>() {
+            self.enter(depth, path)?;
+            let items: Vec<PyObjectRef> = l.borrow_vec().to_vec();
+            self.seq(&items, depth, path)?;
+        } else if let Some(t) = o.downcast_ref::<PyTuple>() {
+            self.enter(depth, path)?;
+            let items: Vec<PyObjectRef> = t.as_slice().to_vec();
+            self.seq(&items, depth, path)?;
+        } else {
+            return Err(abi(format!(
+                "{path} is a {}, which is not a JSON value",
+                o.class().name()
+            )));
+        }
+        self.check_size()
+    }
+
+    fn enter(&self, depth: u32, path: &str) -> Result<(), ErrorInfo> {
+        if depth >= self.max_depth {
+            return Err(abi(format!(
+                "{path} nests deeper than {} levels (a recursive structure?)",
+                self.max_depth
+            )));
+        }
+        Ok(())
+    }
+
+    fn seq(
+        &mut self,
+        items: &[PyObjectRef],
+        depth: u32,
+        path: &mut String,
+    ) -> Result<(), ErrorInfo> {
+        self.out.push(b'[');
+        for (n, v) in items.iter().enumerate() {
+            if n > 0 {
+                self.out.push(b',');
+            }
+            let len = path.len();
+            path.push_str(&format!("[{n}]"));
+            self.value(v, depth + 1, path)?;
+            path.truncate(len);
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn string(&mut self, s: &str) {
+        let _ = serde_json::to_writer(&mut self.out, s);
+    }
+}
+
+fn to_result_json(
+    vm: &VirtualMachine,
+    value: &PyObjectRef,
+    req: &GuestCall,
+) -> Result<Vec<u8>, ErrorInfo> {
+    if value.downcast_ref::<PyDict>().is_none() {
+        return Err(abi(format!(
+            "{}() must return a dict, not {}",
+            req.entry,
+            value.class().name()
+        )));
+    }
+    let mut e = Emit {
+        vm,
+        out: Vec::with_capacity(256),
+        max_bytes: req.max_result_bytes as usize,
+        max_depth: req.max_depth,
+    };
+    let mut path = String::from("result");
+    e.value(value, 0, &mut path)?;
+    Ok(e.out)
+}

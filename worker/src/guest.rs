@@ -1,0 +1,497 @@
+//! The guest inside wasmtime: one compiled module, many short-lived instances.
+//!
+//! [`Runtime::open`] finds the pre-initialised, pre-compiled guest in the cache (or builds it:
+//! wizer snapshot of `bds_init`, then cranelift, then `serialize`), and maps it with
+//! `Module::deserialize_file`. Every [`Instance`] is a new store on that module: copy-on-write
+//! memory from the snapshot, its own memory limit, the engine's epoch deadline.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use bds_ipc::{ErrorInfo, ErrorKind, GuestOutcome, Hash};
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc,
+};
+
+use crate::wasi::{self, GuestExit};
+
+/// Bumped whenever what goes into the cached artifact changes (snapshot recipe, exports).
+const ARTIFACT_FORMAT: u32 = 1;
+
+/// The state each store carries: limits, clock, randomness, the tail of the guest's stderr.
+#[derive(Debug)]
+pub(crate) struct HostCtx {
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) frozen_nanos: u64,
+    pub(crate) real_time: bool,
+    rng: u64,
+    pub(crate) stderr_tail: Vec<u8>,
+}
+
+impl HostCtx {
+    fn new(memory_bytes: u64) -> Self {
+        Self {
+            limiter: MemoryLimiter {
+                max_bytes: memory_bytes as usize,
+                denied: false,
+            },
+            frozen_nanos: wasi::real_now_nanos(),
+            real_time: false,
+            rng: 0x853c_49e6_748f_ea9b,
+            stderr_tail: Vec::new(),
+        }
+    }
+
+    pub(crate) fn now_nanos(&self) -> u64 {
+        if self.real_time {
+            wasi::real_now_nanos()
+        } else {
+            self.frozen_nanos
+        }
+    }
+
+    /// splitmix64: reproducible per seed, which is the point (a render is cacheable).
+    pub(crate) fn fill_random(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.rng;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// Caps linear memory; remembers a refusal so a following trap is reported as `memory`.
+#[derive(Debug)]
+pub(crate) struct MemoryLimiter {
+    pub(crate) max_bytes: usize,
+    pub(crate) denied: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+    fn tables(&self) -> usize {
+        4
+    }
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+/// Per-call settings an instance applies before running guest code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallEnv {
+    pub(crate) memory_bytes: u64,
+    pub(crate) frozen_nanos: u64,
+    pub(crate) real_time: bool,
+    pub(crate) seed: u64,
+    /// Largest outcome accepted back from the guest.
+    pub(crate) max_reply_bytes: usize,
+}
+
+/// The compiled guest, shared by all instances of this worker.
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    pre: InstancePre<HostCtx>,
+    pub(crate) guest_hash: Hash,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+fn config() -> Config {
+    let mut c = Config::new();
+    c.epoch_interruption(true);
+    // async is off, but the engine still checks max_wasm_stack against async_stack_size.
+    c.async_stack_size(9 << 20);
+    c.max_wasm_stack(8 << 20);
+    c.parallel_compilation(true);
+    c.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    c
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where the cached artifact for `guest` lives.
+fn artifact_paths(
+    engine: &Engine,
+    guest: &Path,
+    cache_dir: &Path,
+) -> wasmtime::Result<(PathBuf, PathBuf)> {
+    let meta = fs::metadata(guest)
+        .map_err(|e| wasmtime::format_err!("cannot read the guest at {}: {e}", guest.display()))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut h);
+    let compat = std::hash::Hasher::finish(&h);
+    let key = Sha256::digest(
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            guest
+                .canonicalize()
+                .unwrap_or_else(|_| guest.to_owned())
+                .display(),
+            meta.len(),
+            mtime,
+            compat,
+            ARTIFACT_FORMAT,
+            env!("CARGO_PKG_VERSION")
+        )
+        .as_bytes(),
+    );
+    let stem = format!("guest-{}", &hex(&key)[..24]);
+    Ok((
+        cache_dir.join(format!("{stem}.cwasm")),
+        cache_dir.join(format!("{stem}.sha256")),
+    ))
+}
+
+impl Runtime {
+    /// Opens the guest, building and caching the pre-initialised, compiled artifact if needed.
+    /// Returns the runtime and whether it had to build the artifact.
+    pub(crate) fn open(guest: &Path, cache_dir: &Path) -> wasmtime::Result<(Self, bool)> {
+        let engine = Engine::new(&config())?;
+        let (artifact, hash_file) = artifact_paths(&engine, guest, cache_dir)?;
+        let mut built = false;
+        if !artifact.exists() {
+            fs::create_dir_all(cache_dir).map_err(|e| {
+                wasmtime::format_err!("cannot create the cache {}: {e}", cache_dir.display())
+            })?;
+            // One builder at a time: other workers wait here, then find the artifact.
+            let lock = fs::File::create(cache_dir.join("build.lock"))?;
+            lock.lock()?;
+            if !artifact.exists() {
+                build_artifact(&engine, guest, &artifact, &hash_file)?;
+                built = true;
+            }
+            lock.unlock()?;
+        }
+        // SAFETY: the artifact was written by this same worker build (its key includes the
+        // wasmtime version and configuration), atomically, into the worker's own cache.
+        let module = unsafe { Module::deserialize_file(&engine, &artifact) }.map_err(|e| {
+            wasmtime::format_err!("cannot load the compiled guest {}: {e}", artifact.display())
+        })?;
+        let mut guest_hash = [0u8; 32];
+        if let Ok(text) = fs::read_to_string(&hash_file) {
+            for (i, b) in guest_hash.iter_mut().enumerate() {
+                *b =
+                    u8::from_str_radix(text.get(i * 2..i * 2 + 2).unwrap_or("00"), 16).unwrap_or(0);
+            }
+        }
+        let mut linker = Linker::new(&engine);
+        wasi::define(&mut linker, &module)?;
+        let pre = linker.instantiate_pre(&module)?;
+        Ok((
+            Self {
+                engine,
+                pre,
+                guest_hash,
+            },
+            built,
+        ))
+    }
+
+    /// A fresh guest from the snapshot.
+    pub(crate) fn instantiate(&self, memory_bytes: u64) -> wasmtime::Result<Instance> {
+        let mut store = Store::new(&self.engine, HostCtx::new(memory_bytes));
+        store.limiter(|c| &mut c.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+        let instance = self.pre.instantiate(&mut store)?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))?;
+        Ok(Instance {
+            alloc: instance.get_typed_func(&mut store, "bds_alloc")?,
+            load: instance.get_typed_func(&mut store, "bds_load")?,
+            call: instance.get_typed_func(&mut store, "bds_call")?,
+            store,
+            memory,
+        })
+    }
+}
+
+/// Reads the guest, snapshots it after `bds_init`, compiles the snapshot and writes it out.
+fn build_artifact(
+    engine: &Engine,
+    guest: &Path,
+    artifact: &Path,
+    hash_file: &Path,
+) -> wasmtime::Result<()> {
+    let started = Instant::now();
+    let wasm = fs::read(guest)
+        .map_err(|e| wasmtime::format_err!("cannot read the guest at {}: {e}", guest.display()))?;
+    let guest_hash = Sha256::digest(&wasm);
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func("bds_init");
+    let (cx, instrumented) = wizer.instrument(&wasm)?;
+    let module = Module::new(engine, &instrumented)?;
+    let mut store = Store::new(engine, HostCtx::new(u64::MAX));
+    store.limiter(|c| &mut c.limiter);
+    store.set_epoch_deadline(u64::MAX / 2);
+    let mut linker = Linker::new(engine);
+    wasi::define(&mut linker, &module)?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    instance
+        .get_typed_func::<(), ()>(&mut store, "bds_init")?
+        .call(&mut store, ())
+        .map_err(|e| {
+            let tail = String::from_utf8_lossy(&store.data().stderr_tail).into_owned();
+            wasmtime::format_err!("the guest's bds_init failed: {e}\n{tail}")
+        })?;
+    let snapshot = block_on(wizer.snapshot(
+        &cx,
+        &mut Snapshotting {
+            store: &mut store,
+            instance,
+        },
+    ))?;
+    let compiled = engine.precompile_module(&snapshot)?;
+    let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&compiled)?;
+        f.sync_all()?;
+    }
+    fs::write(hash_file, hex(&guest_hash))?;
+    fs::rename(&tmp, artifact)?;
+    remove_stale_artifacts(artifact, hash_file);
+    eprintln!(
+        "bds-worker: built {} ({} MB wasm -> {} MB snapshot) in {:.1}s",
+        artifact.display(),
+        wasm.len() >> 20,
+        snapshot.len() >> 20,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Drops artifacts of earlier guests (each is ~75 MB). A worker still mapping one keeps its
+/// mapping: unlinking a file does not unmap it.
+fn remove_stale_artifacts(keep: &Path, keep_hash: &Path) {
+    let Some(dir) = keep.parent() else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours =
+            name.starts_with("guest-") && (name.ends_with(".cwasm") || name.ends_with(".sha256"));
+        if ours && path != keep && path != keep_hash {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+struct Snapshotting<'a> {
+    store: &'a mut Store<HostCtx>,
+    instance: wasmtime::Instance,
+}
+
+impl wasmtime_wizer::InstanceState for Snapshotting<'_> {
+    async fn global_get(
+        &mut self,
+        name: &str,
+        _: wasmtime_wizer::ValType,
+    ) -> wasmtime_wizer::SnapshotVal {
+        use wasmtime::Val;
+        use wasmtime_wizer::SnapshotVal;
+        let Some(global) = self.instance.get_global(&mut *self.store, name) else {
+            panic!("wizer asked for a global the instrumented guest does not export: {name}");
+        };
+        match global.get(&mut *self.store) {
+            Val::I32(x) => SnapshotVal::I32(x),
+            Val::I64(x) => SnapshotVal::I64(x),
+            Val::F32(x) => SnapshotVal::F32(x),
+            Val::F64(x) => SnapshotVal::F64(x),
+            Val::V128(x) => SnapshotVal::V128(x.as_u128()),
+            other => panic!("unsupported global type in the guest: {other:?}"),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        let Some(memory) = self.instance.get_memory(&mut *self.store, name) else {
+            panic!("wizer asked for a memory the instrumented guest does not export: {name}");
+        };
+        contents(memory.data(&*self.store));
+    }
+}
+
+/// Runs a future that never waits (wizer's snapshot over a synchronous instance) to completion.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// One live guest: a store, its memory and the three exports the worker uses.
+pub(crate) struct Instance {
+    store: Store<HostCtx>,
+    memory: wasmtime::Memory,
+    alloc: TypedFunc<u32, u32>,
+    load: TypedFunc<(u32, u32), u64>,
+    call: TypedFunc<(u32, u32), u64>,
+}
+
+/// What went wrong below Python: the instance must be thrown away.
+#[derive(Debug)]
+pub(crate) struct Broken(pub(crate) ErrorInfo);
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Export {
+    Load,
+    Call,
+}
+
+impl Instance {
+    /// Runs one export with `input`, under the epoch deadline the caller armed.
+    pub(crate) fn invoke(
+        &mut self,
+        export: Export,
+        input: &[u8],
+        env: &CallEnv,
+    ) -> Result<GuestOutcome, Broken> {
+        {
+            let ctx = self.store.data_mut();
+            ctx.limiter.max_bytes = env.memory_bytes as usize;
+            ctx.limiter.denied = false;
+            ctx.frozen_nanos = env.frozen_nanos;
+            ctx.real_time = env.real_time;
+            ctx.rng = env.seed ^ 0x6a09_e667_f3bc_c908;
+            ctx.stderr_tail.clear();
+        }
+        self.store.set_epoch_deadline(1);
+        let len = u32::try_from(input.len()).map_err(|_| {
+            Broken(ErrorInfo::plain(
+                ErrorKind::OutputTooLarge,
+                "request over 4 GiB",
+            ))
+        })?;
+        let packed = self
+            .alloc
+            .call(&mut self.store, len)
+            .and_then(|ptr| {
+                self.memory.write(&mut self.store, ptr as usize, input)?;
+                let f = match export {
+                    Export::Load => &self.load,
+                    Export::Call => &self.call,
+                };
+                f.call(&mut self.store, (ptr, len))
+            })
+            .map_err(|e| Broken(self.classify_trap(&e)))?;
+        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        if len > env.max_reply_bytes {
+            return Err(Broken(ErrorInfo::plain(
+                ErrorKind::OutputTooLarge,
+                format!(
+                    "the guest's reply of {len} bytes is over the {}-byte limit",
+                    env.max_reply_bytes
+                ),
+            )));
+        }
+        let data = self.memory.data(&self.store);
+        let bytes = data.get(ptr..ptr.saturating_add(len)).ok_or_else(|| {
+            Broken(ErrorInfo::plain(
+                ErrorKind::WorkerCrash,
+                "the guest pointed its reply outside its memory",
+            ))
+        })?;
+        GuestOutcome::decode(bytes).map_err(|e| {
+            Broken(ErrorInfo::plain(
+                ErrorKind::WorkerCrash,
+                format!("the guest sent a malformed reply: {e}"),
+            ))
+        })
+    }
+
+    fn classify_trap(&self, e: &wasmtime::Error) -> ErrorInfo {
+        let ctx = self.store.data();
+        let tail = String::from_utf8_lossy(&ctx.stderr_tail);
+        let tail = tail.trim();
+        if let Some(trap) = e.downcast_ref::<Trap>() {
+            match trap {
+                Trap::Interrupt => {
+                    return ErrorInfo::plain(
+                        ErrorKind::Timeout,
+                        "the script ran past its deadline",
+                    );
+                }
+                Trap::StackOverflow => {
+                    let mut info = ErrorInfo::plain(
+                        ErrorKind::Runtime,
+                        "maximum recursion depth exceeded (the interpreter's stack ran out)",
+                    );
+                    info.exc_type = "RecursionError".into();
+                    return info;
+                }
+                _ => {}
+            }
+        }
+        if ctx.limiter.denied {
+            let mut info = ErrorInfo::plain(
+                ErrorKind::Memory,
+                format!(
+                    "the script used more than its {} MiB of memory",
+                    ctx.limiter.max_bytes >> 20
+                ),
+            );
+            info.exc_type = "MemoryError".into();
+            return info;
+        }
+        if let Some(exit) = e.downcast_ref::<GuestExit>() {
+            return ErrorInfo::plain(ErrorKind::Runtime, exit.to_string());
+        }
+        let detail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(": {tail}")
+        };
+        ErrorInfo::plain(
+            ErrorKind::WorkerCrash,
+            format!("the guest crashed ({e}){detail}"),
+        )
+    }
+}
