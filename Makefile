@@ -20,8 +20,13 @@ build: guest
 test: build
 	$(CARGO) test --release --workspace $(LOCKED)
 
+# The main job on the bundled default scripts: each macro rendered for a sample post, with its
+# HTML and timings (startup, call, time inside the worker).
 demo: build
-	./target/release/bds run default-scripts/toc.py --context fixtures/samples/toc-context.json
+	@for s in toc youtube kbd; do \
+		echo "== default-scripts/$$s.py with fixtures/samples/$$s-context.json"; \
+		./target/release/bds run default-scripts/$$s.py --context fixtures/samples/$$s-context.json || exit 1; \
+	done
 
 bench: build
 	$(CARGO) bench -p bds-benches $(LOCKED)

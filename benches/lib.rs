@@ -1,1 +1,146 @@
+//! Helpers shared by the benchmarks: latency statistics, a CPython JSON-lines worker to
+//! measure beside the engine in the same run, and the workloads.
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Quantiles of a set of samples.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub n: usize,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub mean: Duration,
+}
+
+impl Stats {
+    pub fn of(mut samples: Vec<Duration>) -> Self {
+        assert!(!samples.is_empty(), "no samples");
+        samples.sort();
+        let q = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
+        let total: Duration = samples.iter().sum();
+        Self {
+            n: samples.len(),
+            p50: q(0.50),
+            p95: q(0.95),
+            p99: q(0.99),
+            mean: total / samples.len() as u32,
+        }
+    }
+}
+
+/// Formats a duration in the unit that suits it.
+pub fn fmt(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1e3)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+/// A `python3` process running `cpython_worker.py`.
+#[derive(Debug)]
+pub struct CPython {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next: u64,
+    known: std::collections::HashSet<String>,
+}
+
+impl CPython {
+    pub fn start() -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/cpython_worker.py");
+        let mut child = Command::new("python3")
+            .args(["-S", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 is on PATH");
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Self {
+            child,
+            stdin,
+            stdout,
+            next: 0,
+            known: Default::default(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// One call; returns the reply object.
+    pub fn call(&mut self, name: &str, source: &str, context: &Value) -> Value {
+        self.next += 1;
+        let mut req = json!({"id": self.next, "script": name, "context": context});
+        if self.known.insert(name.to_owned()) {
+            req["source"] = json!(source);
+        }
+        let mut line = serde_json::to_string(&req).expect("serializable");
+        line.push('\n');
+        self.stdin
+            .write_all(line.as_bytes())
+            .expect("python3 alive");
+        self.stdin.flush().expect("python3 alive");
+        let mut reply = String::new();
+        if self.stdout.buffer().is_empty() {
+            use std::os::fd::AsRawFd;
+            bds_ipc::wait_readable(
+                self.stdout.get_ref().as_raw_fd(),
+                Duration::from_micros(300),
+            )
+            .expect("poll");
+        }
+        self.stdout.read_line(&mut reply).expect("python3 answers");
+        serde_json::from_str(&reply).expect("python3 answers JSON")
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Resident set size of a process, from /proc (Linux).
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A post body with `n` headings, for the table-of-contents workload.
+pub fn post_with_headings(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let level = [2, 3, 3, 4][i % 4];
+        s.push_str(&format!(
+            "<h{level}>Section {i}: caf\u{e9} &amp; more</h{level}>\n<p>Paragraph {i}.</p>\n"
+        ));
+    }
+    s
+}
+
+/// Times `f` `n` times after `warmup` untimed runs.
+pub fn sample(warmup: usize, n: usize, mut f: impl FnMut()) -> Stats {
+    for _ in 0..warmup {
+        f();
+    }
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f();
+        v.push(t.elapsed());
+    }
+    Stats::of(v)
+}

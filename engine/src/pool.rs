@@ -258,10 +258,7 @@ impl Pool {
                     ))),
                 }
             })?;
-            let outcome = match outcome {
-                Ok(o) => o,
-                Err(e) => return Err(e),
-            };
+            let outcome = outcome?;
             if let Err(info) = &outcome.guest.result
                 && info.kind == ErrorKind::NotLoaded
                 && attempt == 0

@@ -16,6 +16,8 @@ use crate::watchdog::{Watch, Watchdog};
 /// Largest reply frame the engine reads from a worker.
 pub(crate) const MAX_REPLY: usize = 64 << 20;
 const STDERR_TAIL: usize = 4096;
+/// How long a caller polls for a reply before it sleeps (see [`bds_ipc::wait_readable`]).
+const REPLY_SPIN: Duration = Duration::from_micros(300);
 
 /// How to start workers.
 #[derive(Debug, Clone)]
@@ -155,9 +157,14 @@ impl WorkerProcess {
     ) -> Result<Reply, Broken> {
         let watch: Watch<'_> = watchdog.watch(self.pid(), kill_at);
         let sent = write_frame(&mut self.stdin, &request.encode());
-        let reply = sent
-            .map_err(|e| FrameError::Io(e))
-            .and_then(|()| read_frame(&mut self.stdout, MAX_REPLY));
+        let reply = sent.map_err(FrameError::Io).and_then(|()| {
+            #[cfg(unix)]
+            if self.stdout.buffer().is_empty() {
+                use std::os::fd::AsRawFd;
+                bds_ipc::wait_readable(self.stdout.get_ref().as_raw_fd(), REPLY_SPIN)?;
+            }
+            read_frame(&mut self.stdout, MAX_REPLY)
+        });
         if watch.finish() {
             return Err(Broken::Killed);
         }

@@ -20,6 +20,8 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<u64, Entry>,
+    /// When the thread will next wake by itself (`None`: not until notified).
+    wakes_at: Option<Instant>,
     shutdown: bool,
 }
 
@@ -77,7 +79,8 @@ impl Watchdog {
     pub(crate) fn watch(&self, pid: u32, kill_at: Instant) -> Watch<'_> {
         let key = self.shared.next.fetch_add(1, Ordering::Relaxed);
         let killed = Arc::new(AtomicBool::new(false));
-        self.lock().entries.insert(
+        let mut st = self.lock();
+        st.entries.insert(
             key,
             Entry {
                 pid,
@@ -85,7 +88,11 @@ impl Watchdog {
                 killed: Arc::clone(&killed),
             },
         );
-        self.shared.cv.notify_one();
+        // Only wake the thread when it would sleep past this kill time.
+        if st.wakes_at.is_none_or(|w| kill_at < w) {
+            self.shared.cv.notify_one();
+        }
+        drop(st);
         Watch {
             dog: self,
             key,
@@ -129,6 +136,7 @@ fn run(shared: &Shared) {
             .filter(|e| !e.killed.load(Ordering::SeqCst))
             .map(|e| e.kill_at)
             .min();
+        st.wakes_at = next;
         st = match next {
             None => shared.cv.wait(st).unwrap_or_else(PoisonError::into_inner),
             Some(at) => {

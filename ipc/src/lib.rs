@@ -27,11 +27,15 @@
 //! assert_eq!(Request::decode(&payload).unwrap(), Request::Reset { id: 7 });
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 mod codec;
 mod frame;
 mod messages;
 
 pub use codec::DecodeError;
+#[cfg(unix)]
+pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
 pub use messages::{
     CallSpec, ClockSpec, ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, Hash, Outcome,

@@ -13,6 +13,8 @@ use wasmtime::Engine;
 #[derive(Debug, Default)]
 struct State {
     armed: Option<Instant>,
+    /// When the thread will next wake by itself (`None`: not until notified).
+    wakes_at: Option<Instant>,
     shutdown: bool,
 }
 
@@ -35,8 +37,14 @@ impl Deadline {
     /// Traps the guest `after` from now unless [`Deadline::disarm`] comes first.
     pub(crate) fn arm(&self, after: Duration) {
         let (lock, cv) = &*self.shared;
-        lock.lock().unwrap_or_else(PoisonError::into_inner).armed = Some(Instant::now() + after);
-        cv.notify_one();
+        let at = Instant::now() + after;
+        let mut st = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        st.armed = Some(at);
+        // Wake the thread only if it would otherwise sleep past this deadline: calls that end
+        // well before their deadline then cost no thread switch at all.
+        if st.wakes_at.is_none_or(|w| at < w) {
+            cv.notify_one();
+        }
     }
 
     pub(crate) fn disarm(&self) {
@@ -61,7 +69,10 @@ fn run(shared: &(Mutex<State>, Condvar), engine: &Engine) {
             return;
         }
         st = match st.armed {
-            None => cv.wait(st).unwrap_or_else(PoisonError::into_inner),
+            None => {
+                st.wakes_at = None;
+                cv.wait(st).unwrap_or_else(PoisonError::into_inner)
+            }
             Some(at) => {
                 let now = Instant::now();
                 if now >= at {
@@ -69,7 +80,8 @@ fn run(shared: &(Mutex<State>, Condvar), engine: &Engine) {
                     st.armed = None;
                     st
                 } else {
-                    cv.wait_timeout(st, (at - now).max(Duration::from_micros(20)))
+                    st.wakes_at = Some(at);
+                    cv.wait_timeout(st, at - now)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }

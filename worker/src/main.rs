@@ -15,6 +15,8 @@
 //! Usage: `bds-worker [--guest PATH] [--cache-dir DIR] [--max-live N] [prepare]`.
 //! `prepare` builds the cached, pre-initialised and compiled guest and exits.
 
+#![warn(clippy::unwrap_used)]
+
 mod deadline;
 mod guest;
 mod wasi;
@@ -35,6 +37,8 @@ use crate::guest::{CallEnv, Export, Instance, Runtime};
 
 /// Largest request frame accepted from the engine.
 const MAX_REQUEST: usize = 256 << 20;
+/// How long the worker polls for the next request before it sleeps.
+const REQUEST_SPIN: Duration = Duration::from_micros(300);
 /// Scripts whose source the worker remembers (their instances are bounded by `max_live`).
 const MAX_SCRIPTS: usize = 4096;
 
@@ -183,6 +187,15 @@ fn run(opts: Options, started: Instant) -> ExitCode {
         return ExitCode::from(2);
     }
     loop {
+        #[cfg(unix)]
+        if input.buffer().is_empty() {
+            use std::os::fd::AsRawFd;
+            // Keep polling briefly after each reply: the next request of a render usually
+            // follows within microseconds, and a sleeping worker costs a wake-up to reach.
+            if let Err(e) = bds_ipc::wait_readable(io::stdin().as_raw_fd(), REQUEST_SPIN) {
+                return fatal(&mut output, 0, &format!("cannot wait on stdin: {e}"));
+            }
+        }
         let payload = match read_frame(&mut input, MAX_REQUEST) {
             Ok(p) => p,
             Err(FrameError::Closed) => return ExitCode::SUCCESS,
