@@ -40,6 +40,7 @@ mod metrics;
 mod pool;
 mod process;
 mod script;
+mod store;
 mod watchdog;
 
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
@@ -47,3 +48,8 @@ pub use limits::{CallOptions, Clock, Limits};
 pub use metrics::ScriptMetrics;
 pub use pool::{CallOutput, Pool, PoolConfig, PoolStats};
 pub use script::Script;
+pub use store::{
+    Checker, DefaultAction, DefaultScript, HeaderError, ListFilter, MAX_SOURCE_BYTES, Meta,
+    OpenReport, Origin, ScriptEntry, ScriptKind, ScriptStatus, ScriptStore, StoreError, StoreEvent,
+    SyncReport, Watcher, bundled_defaults, validate_slug,
+};

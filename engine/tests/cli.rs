@@ -180,3 +180,90 @@ fn check_reports_syntax_errors_with_line_and_column() {
         format!("{good}: ok\n{bad}:2:12: SyntaxError: '{{' was never closed\n")
     );
 }
+
+#[test]
+fn init_and_scripts_commands_manage_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blog");
+    let r = root.display().to_string();
+    let o = bds(&["init", &r], None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json_out(&o);
+    assert_eq!(v["scripts"], json!(["kbd", "toc", "youtube"]));
+    assert_eq!(
+        v["defaults"][0],
+        json!({"action": "seeded", "slug": "kbd", "version": 1})
+    );
+
+    let o = bds(
+        &["scripts", "create", "shout", "--file", "-", "--project", &r],
+        Some("def render(c):\n    return {'html': c['args'][0].upper()}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json_out(&o)["status"], "ok");
+    let o = bds(&["scripts", "disable", "toc", "--project", &r], None);
+    assert_eq!(json_out(&o)["enabled"], false);
+    let o = bds(&["scripts", "list", "--enabled", "--project", &r], None);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let slugs: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(slugs, vec!["kbd", "shout", "youtube"]);
+
+    let o = bds(
+        &[
+            "scripts",
+            "rename",
+            "shout",
+            "../etc/passwd",
+            "--project",
+            &r,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "bds: `../etc/passwd` is not a valid script name: it would leave the scripts/ folder\n"
+    );
+    let o = bds(&["scripts", "show", "nope", "--project", &r], None);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        ),
+        (Some(4), "bds: no script named `nope`\n".to_owned())
+    );
+
+    std::fs::rename(root.join("scripts/shout.py"), root.join("scripts/yell.py")).unwrap();
+    let o = bds(&["scripts", "sync", "--project", &r], None);
+    assert_eq!(
+        json_out(&o),
+        json!({"added": [], "changed": [], "removed": [], "renamed": [["shout", "yell"]], "ignored": []})
+    );
+
+    let o = bds(
+        &[
+            "scripts",
+            "list",
+            "--project",
+            &dir.path().display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is not a bDS project (no scripts/ folder)")
+    );
+}

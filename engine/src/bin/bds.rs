@@ -3,6 +3,13 @@
 //! ```text
 //! bds run SCRIPT.py [--context FILE|-] [--entry NAME] [--timeout-ms N] [--memory-mb N] [--fresh] [--seed N]
 //! bds check SCRIPT.py...
+//! bds init [DIR]
+//! bds scripts list [--kind K] [--enabled|--disabled] [--json] [--project DIR]
+//! bds scripts show|delete|enable|disable SLUG [--project DIR]
+//! bds scripts create SLUG [--file F|-] [--project DIR]
+//! bds scripts update SLUG --file F|- [--base HASH] [--project DIR]
+//! bds scripts rename OLD NEW [--project DIR]
+//! bds scripts sync [--project DIR]
 //! ```
 //!
 //! `run` prints one JSON object on stdout: `{"ok": true, "result": …, "stdout": …, "timings": …}`
@@ -16,18 +23,32 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use bds_engine::{CallOptions, Limits, Pool, PoolConfig, Script, ScriptError};
+use std::sync::Arc;
+
+use bds_engine::{
+    CallOptions, Checker, Limits, ListFilter, Pool, PoolConfig, Script, ScriptError, ScriptKind,
+    ScriptStore, StoreError,
+};
 use serde_json::{Value, json};
 
 const USAGE: &str = "usage:
   bds run SCRIPT.py [--context FILE|-] [--entry NAME] [--timeout-ms N] [--memory-mb N] [--fresh] [--seed N]
-  bds check SCRIPT.py...";
+  bds check SCRIPT.py...
+  bds init [DIR]
+  bds scripts list [--kind macro|utility|transform] [--enabled|--disabled] [--json] [--project DIR]
+  bds scripts show|delete|enable|disable SLUG [--project DIR]
+  bds scripts create SLUG [--file FILE|-] [--project DIR]
+  bds scripts update SLUG --file FILE|- [--base HASH] [--project DIR]
+  bds scripts rename OLD NEW [--project DIR]
+  bds scripts sync [--project DIR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("check") => check(&args[1..]),
+        Some("init") => init(&args[1..]),
+        Some("scripts") => scripts(&args[1..]),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -199,4 +220,186 @@ fn check(paths: &[String]) -> Result<ExitCode> {
     }
     pool.close();
     Ok(ExitCode::from(worst))
+}
+
+/// A pool to compile scripts for the index's status, or none (with a warning) if it cannot start.
+fn checker() -> Option<Arc<dyn Checker>> {
+    match Pool::new(PoolConfig::default().workers(1)) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            eprintln!("bds: scripts will not be compiled ({e})");
+            None
+        }
+    }
+}
+
+fn init(args: &[String]) -> Result<ExitCode> {
+    let dir = match args {
+        [] => PathBuf::from("."),
+        [d] => PathBuf::from(d),
+        _ => bail!(Usage(format!("init takes at most one folder\n{USAGE}"))),
+    };
+    let (store, report) = ScriptStore::init(&dir, checker())
+        .with_context(|| format!("cannot create a project in {}", dir.display()))?;
+    let list = store.list(ListFilter::default())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "project": dir.display().to_string(),
+            "rebuilt_index": report.rebuilt_index,
+            "defaults": report.defaults,
+            "scripts": list.iter().map(|e| &e.slug).collect::<Vec<_>>(),
+        }))?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_input(src: &str) -> Result<String> {
+    if src == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(src).with_context(|| format!("cannot read {src}"))
+    }
+}
+
+const NEW_SCRIPT: &str = "# ---\n# title: {slug}\n# kind: macro\n# entrypoint: render\n# enabled: true\n# version: 1\n# ---\nimport html\n\n\ndef render(context):\n    args = context.get(\"args\") or []\n    return {\"html\": html.escape(\" \".join(str(a) for a in args))}\n";
+
+fn scripts(args: &[String]) -> Result<ExitCode> {
+    let mut project = PathBuf::from(".");
+    let mut positional: Vec<&str> = Vec::new();
+    let mut file: Option<String> = None;
+    let mut base: Option<String> = None;
+    let mut json_out = false;
+    let mut filter = ListFilter::default();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--project" => project = PathBuf::from(value_of(args, &mut i, "--project")?),
+            "--file" => file = Some(value_of(args, &mut i, "--file")?.to_owned()),
+            "--base" => base = Some(value_of(args, &mut i, "--base")?.to_owned()),
+            "--json" => json_out = true,
+            "--enabled" => filter.enabled = Some(true),
+            "--disabled" => filter.enabled = Some(false),
+            "--kind" => {
+                let k = value_of(args, &mut i, "--kind")?;
+                filter.kind =
+                    Some(ScriptKind::parse(k).ok_or_else(|| Usage(format!("unknown kind `{k}`")))?);
+            }
+            flag if flag.starts_with("--") => {
+                bail!(Usage(format!("unknown option {flag}\n{USAGE}")))
+            }
+            word => positional.push(word),
+        }
+        i += 1;
+    }
+    // Opening reconciles the index with the files: its report is what `sync` prints.
+    let (store, opened) = match ScriptStore::open(&project, checker()) {
+        Ok(s) => s,
+        Err(e @ StoreError::NotAProject(_)) => bail!(e),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot open the project {}", project.display()));
+        }
+    };
+    let outcome: Result<(), StoreError> = (|| {
+        match positional.as_slice() {
+            ["list"] => {
+                let list = store.list(filter)?;
+                if json_out {
+                    print_json(&list);
+                } else {
+                    for e in &list {
+                        let status = match (&e.error, e.error_line) {
+                            (Some(err), Some(line)) => {
+                                format!("{} (line {line}: {err})", e.status.as_str())
+                            }
+                            (Some(err), None) => format!("{} ({err})", e.status.as_str()),
+                            _ => e.status.as_str().to_owned(),
+                        };
+                        println!(
+                            "{:<20} {:<9} {:<3} {:<40} {}",
+                            e.slug,
+                            e.kind.as_str(),
+                            if e.enabled { "on" } else { "off" },
+                            e.title,
+                            status
+                        );
+                    }
+                }
+            }
+            ["show", slug] => {
+                print_json(&store.get(slug)?);
+            }
+            ["create", slug] => {
+                let source = match &file {
+                    Some(f) => read_input(f).map_err(|e| StoreError::Io {
+                        path: PathBuf::from(f),
+                        source: std::io::Error::other(format!("{e:#}")),
+                    })?,
+                    None => NEW_SCRIPT.replace("{slug}", slug),
+                };
+                print_json(&store.create(slug, &source)?);
+            }
+            ["update", slug] => {
+                let Some(f) = &file else {
+                    return Err(StoreError::Io {
+                        path: PathBuf::from("-"),
+                        source: std::io::Error::other("update needs --file FILE (or - for stdin)"),
+                    });
+                };
+                let source = read_input(f).map_err(|e| StoreError::Io {
+                    path: PathBuf::from(f),
+                    source: std::io::Error::other(format!("{e:#}")),
+                })?;
+                print_json(&store.update(slug, &source, base.as_deref())?);
+            }
+            ["delete", slug] => {
+                let to = store.delete(slug)?;
+                println!("moved {} to {}", slug, to.display());
+            }
+            ["rename", from, to] => {
+                print_json(&store.rename(from, to)?);
+            }
+            ["enable", slug] => {
+                print_json(&store.set_enabled(slug, true)?);
+            }
+            ["disable", slug] => {
+                print_json(&store.set_enabled(slug, false)?);
+            }
+            ["sync"] => {
+                print_json(&opened.sync);
+            }
+            _ => {
+                return Err(StoreError::InvalidName {
+                    name: positional.join(" "),
+                    why: "not a `bds scripts` command (see `bds --help`)",
+                });
+            }
+        }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("bds: {e}");
+            Ok(ExitCode::from(match e {
+                StoreError::InvalidName { .. }
+                | StoreError::NotFound(_)
+                | StoreError::AlreadyExists(_)
+                | StoreError::Conflict { .. } => 4,
+                _ => 3,
+            }))
+        }
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(v) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("bds: cannot print the result: {e}"),
+    }
 }
