@@ -5,7 +5,7 @@ CARGO ?= cargo
 GUEST := target/wasm32-wasip1/release/bds_guest.wasm
 LOCKED ?= --locked
 
-.PHONY: all guest build test demo bench lint clean-cache
+.PHONY: all guest build test demo bench lint bless clean-cache
 
 all: build
 
@@ -30,6 +30,10 @@ demo: build
 
 bench: build
 	$(CARGO) bench -p bds-benches $(LOCKED)
+
+# Re-bless the golden fixtures from CPython (the oracle), then read `git diff fixtures/`.
+bless:
+	python3 fixtures/bless.py
 
 lint:
 	$(CARGO) fmt --all -- --check

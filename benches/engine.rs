@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use bds_benches::{CPython, Stats, fmt, post_with_headings, rss_bytes, sample};
-use bds_engine::{CallOptions, ErrorKind, Limits, Pool, PoolConfig, Script};
+use bds_engine::{CallOptions, ErrorKind, Limits, Pool, PoolConfig, Project, Script, ScriptStore};
 use serde_json::{Value, json};
 
 const ONE_LINE: &str = "def render(c): return {'html': '<kbd>' + c['args'][0] + '</kbd>'}\n";
@@ -215,6 +215,101 @@ fn main() {
             None,
         );
     }
+
+    // Expanding a post with 1,000 macro calls (kbd, youtube, abbr, badge in turn).
+    let mut post_src = String::new();
+    for i in 0..250 {
+        post_src.push_str(&format!(
+            "<p>{i}: {{{{< kbd Ctrl+{i} >}}}} {{{{< youtube dQw4w9WgXcQ start={i} >}}}} {{{{< abbr HTML \"HyperText {i}\" >}}}} {{{{< badge v{i} >}}}}</p>\n"
+        ));
+    }
+    let new_project = || {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, _) = ScriptStore::init(dir.path(), None).expect("project");
+        (dir, store)
+    };
+    let site = json!({"title": "Bench"});
+    let mut cold = Vec::new();
+    for _ in 0..n(5) {
+        let (_dir, store) = new_project();
+        let project = Project::new(store, wide.clone());
+        let t = Instant::now();
+        let out = project
+            .expand(&post_src, &json!({"title": "p"}), &site)
+            .expect("expands");
+        cold.push(t.elapsed());
+        assert_eq!(
+            (out.calls, out.cache_hits, out.diagnostics.len()),
+            (1000, 0, 0),
+            "{:?}",
+            out.diagnostics.first()
+        );
+    }
+    row(
+        "expand 1,000 macro calls: new project (scripts load, cache empty)",
+        Stats::of(cold),
+        None,
+    );
+    let (_dir, store) = new_project();
+    let project = Project::new(store, wide.clone());
+    let mut k = 0;
+    let warm_miss = sample(1, n(10), || {
+        k += 1;
+        let out = project
+            .expand(&post_src, &json!({"title": format!("p{k}")}), &site)
+            .expect("expands");
+        assert_eq!(out.cache_hits, 0);
+    });
+    row(
+        "expand 1,000 macro calls: warm workers, cache misses",
+        warm_miss,
+        None,
+    );
+    let hit = sample(1, n(20), || {
+        let out = project
+            .expand(&post_src, &json!({"title": "p1"}), &site)
+            .expect("expands");
+        assert_eq!(out.cache_hits, 1000);
+    });
+    row(
+        "expand 1,000 macro calls: all from the result cache",
+        hit,
+        None,
+    );
+
+    // Every bundled script on its first golden case, beside CPython.
+    println!();
+    println!(
+        "| bundled script (first golden case) | engine p50 | engine p95 | engine p99 | CPython p50 | CPython p95 | CPython p99 |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut py = CPython::start();
+    let mut slugs: Vec<_> = std::fs::read_dir(root.join("fixtures/cases"))
+        .expect("fixtures")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    slugs.sort();
+    for slug in slugs {
+        let mut cases: Vec<_> = std::fs::read_dir(root.join("fixtures/cases").join(&slug))
+            .expect("cases")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        cases.sort();
+        let case: Value =
+            serde_json::from_slice(&std::fs::read(&cases[0]).expect("case")).expect("JSON");
+        let ctx = case["context"].clone();
+        let script = default_script(&format!("{slug}.py"));
+        pool.call(&script, &ctx, &opts).expect("golden case runs");
+        let e = sample(10, n(300), || {
+            pool.call(&script, &ctx, &opts).expect("call");
+        });
+        let c = sample(10, n(300), || {
+            py.call(script.name(), script.source(), &ctx);
+        });
+        row(&slug, e, Some(c));
+    }
+    py.kill();
 
     println!();
     println!(

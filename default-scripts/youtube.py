@@ -13,27 +13,34 @@ Parameters:
     id (str, or the first positional argument): the video id, or a youtube.com / youtu.be URL.
     start (int, optional): start time in seconds.
     title (str, default "YouTube video"): the iframe's accessible title.
+
+URLs are taken apart with a regular expression rather than ``urllib.parse``, whose behaviour
+on odd input differs between Python versions (the app's interpreter follows CPython 3.14).
 """
 import html
 import re
-from urllib.parse import parse_qs, urlencode, urlparse
 
-VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+# scheme (optional), host, path, query; a fragment is ignored.
+URL = re.compile(r"(?:https?:)?//([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?", re.IGNORECASE | re.DOTALL)
 
 
 def video_id(value):
     value = str(value).strip()
-    if VIDEO_ID.match(value):
+    if VIDEO_ID.fullmatch(value):
         return value
-    url = urlparse(value)
-    host = (url.hostname or "").lower()
-    if host == "youtu.be":
-        candidate = url.path.lstrip("/")
-    elif host.endswith("youtube.com"):
-        candidate = parse_qs(url.query).get("v", [""])[0] or url.path.rsplit("/", 1)[-1]
-    else:
-        candidate = ""
-    if not VIDEO_ID.match(candidate):
+    url = URL.fullmatch(value)
+    candidate = ""
+    if url:
+        host = url.group(1).rpartition("@")[2].partition(":")[0].lower()
+        path = url.group(2)
+        query = url.group(3) or ""
+        if host == "youtu.be":
+            candidate = path.lstrip("/")
+        elif host == "youtube.com" or host.endswith(".youtube.com"):
+            values = [p[2:] for p in query.split("&") if p.startswith("v=")]
+            candidate = (values[0] if values else "") or path.rsplit("/", 1)[-1]
+    if not VIDEO_ID.fullmatch(candidate):
         raise ValueError(f"not a YouTube video id or URL: {value!r}")
     return candidate
 
@@ -45,15 +52,12 @@ def render(context):
     if raw is None:
         raise ValueError("youtube needs a video id: {{< youtube VIDEO_ID >}}")
     vid = video_id(raw)
-    query = {}
+    src = f"https://www.youtube-nocookie.com/embed/{vid}"
     start = params.get("start")
     if start is not None:
         if not isinstance(start, int) or isinstance(start, bool) or start < 0:
             raise ValueError(f"start must be a whole number of seconds, not {start!r}")
-        query["start"] = start
-    src = f"https://www.youtube-nocookie.com/embed/{vid}"
-    if query:
-        src += "?" + urlencode(query)
+        src += f"?start={start}"
     title = html.escape(str(params.get("title", "YouTube video")))
     return {
         "html": (

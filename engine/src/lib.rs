@@ -36,6 +36,7 @@
 
 mod error;
 mod limits;
+mod macros;
 mod metrics;
 mod pool;
 mod process;
@@ -45,6 +46,10 @@ mod watchdog;
 
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
 pub use limits::{CallOptions, Clock, Limits};
+pub use macros::{
+    Diagnostic, Expansion, MacroCall, MacroMetrics, Node, ParseError, Project, ProjectError,
+    TransformOutcome, TransformStep, error_marker, parse, typed,
+};
 pub use metrics::ScriptMetrics;
 pub use pool::{CallOutput, Pool, PoolConfig, PoolStats};
 pub use script::Script;

@@ -194,10 +194,19 @@ fn init_and_scripts_commands_manage_a_project() {
         String::from_utf8_lossy(&o.stderr)
     );
     let v = json_out(&o);
-    assert_eq!(v["scripts"], json!(["kbd", "toc", "youtube"]));
+    // Every file of default-scripts/ is seeded, in name order.
+    let mut bundled: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../default-scripts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(".py").map(str::to_owned))
+            .collect();
+    bundled.sort();
+    assert_eq!(v["scripts"], json!(bundled));
+    assert_eq!(v["defaults"].as_array().unwrap().len(), bundled.len());
     assert_eq!(
         v["defaults"][0],
-        json!({"action": "seeded", "slug": "kbd", "version": 1})
+        json!({"action": "seeded", "slug": bundled[0], "version": 1})
     );
 
     let o = bds(
@@ -219,7 +228,14 @@ fn init_and_scripts_commands_manage_a_project() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(slugs, vec!["kbd", "shout", "youtube"]);
+    let mut want: Vec<&str> = bundled
+        .iter()
+        .map(String::as_str)
+        .filter(|s| *s != "toc")
+        .chain(["shout"])
+        .collect();
+    want.sort();
+    assert_eq!(slugs, want);
 
     let o = bds(
         &[
@@ -266,4 +282,33 @@ fn init_and_scripts_commands_manage_a_project() {
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("is not a bDS project (no scripts/ folder)")
     );
+}
+
+#[test]
+fn expand_and_transform_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let post = write(dir.path(), "post.md", "Press {{< kbd Ctrl+C >}}.\n{{< nope >}}\n");
+    let o = bds(&["expand", &post, "--project", &root], None);
+    assert_eq!(o.status.code(), Some(1), "diagnostics make the exit status 1");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.\n<span class=\"bds-macro-error\" data-macro=\"nope\">nope: no enabled macro named `nope`</span>\n"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with(&format!("{post}:2:1: unknown-macro nope: no enabled macro named `nope`\n")), "{err}");
+    let o = bds(&["expand", &post, "--project", &root, "--json"], None);
+    let v = json_out(&o);
+    assert_eq!((v["calls"].clone(), v["cache_hits"].clone()), (json!(2), json!(1)));
+
+    let captured = write(dir.path(), "captured.json", r#"{"title": "  Hello &amp; welcome  ", "content": "<p onclick=\"x()\">Hi<script>bad()</script></p>", "tags": [" Rust ", "rust", "Web Dev"], "url": "https://example.com/a?utm_source=x&id=3", "meta": {}}"#);
+    let o = bds(&["transform", &captured, "--project", &root], None);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let v = json_out(&o);
+    assert_eq!(v["post"]["url"], "https://example.com/a?id=3");
+    assert_eq!(v["post"]["tags"], json!(["rust", "web-dev"]));
+    assert_eq!(v["post"]["content"], "<p>Hi</p>");
+    assert_eq!(v["post"]["title"], "Hello & welcome");
+    assert!(v["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true));
 }

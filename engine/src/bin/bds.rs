@@ -3,6 +3,8 @@
 //! ```text
 //! bds run SCRIPT.py [--context FILE|-] [--entry NAME] [--timeout-ms N] [--memory-mb N] [--fresh] [--seed N]
 //! bds check SCRIPT.py...
+//! bds expand FILE [--post META.json] [--site SITE.json] [--project DIR] [--workers N] [--json]
+//! bds transform POST.json [--project DIR]
 //! bds init [DIR]
 //! bds scripts list [--kind K] [--enabled|--disabled] [--json] [--project DIR]
 //! bds scripts show|delete|enable|disable SLUG [--project DIR]
@@ -26,14 +28,16 @@ use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 
 use bds_engine::{
-    CallOptions, Checker, Limits, ListFilter, Pool, PoolConfig, Script, ScriptError, ScriptKind,
-    ScriptStore, StoreError,
+    CallOptions, Checker, Limits, ListFilter, Pool, PoolConfig, Project, ProjectError, Script,
+    ScriptError, ScriptKind, ScriptStore, StoreError,
 };
 use serde_json::{Value, json};
 
 const USAGE: &str = "usage:
   bds run SCRIPT.py [--context FILE|-] [--entry NAME] [--timeout-ms N] [--memory-mb N] [--fresh] [--seed N]
   bds check SCRIPT.py...
+  bds expand FILE [--post META.json] [--site SITE.json] [--project DIR] [--workers N] [--json]
+  bds transform POST.json [--project DIR]
   bds init [DIR]
   bds scripts list [--kind macro|utility|transform] [--enabled|--disabled] [--json] [--project DIR]
   bds scripts show|delete|enable|disable SLUG [--project DIR]
@@ -48,9 +52,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("check") => check(&args[1..]),
         Some("init") => init(&args[1..]),
+        Some("expand") => expand(&args[1..]),
+        Some("transform") => transform(&args[1..]),
         Some("scripts") => scripts(&args[1..]),
         Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
+            emit(&format!("{USAGE}\n"));
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Usage(format!("expected a command\n{USAGE}")).into()),
@@ -164,7 +170,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         ),
         Err(e) => (error_doc(&e), ExitCode::from(e.exit_code())),
     };
-    println!("{}", serde_json::to_string_pretty(&doc)?);
+    print_json(&doc);
     pool.close();
     Ok(code)
 }
@@ -193,27 +199,27 @@ fn check(paths: &[String]) -> Result<ExitCode> {
         let script = match read_script(path) {
             Ok(s) => s,
             Err(e) => {
-                println!("{}: error: {e:#}", path.display());
+                emit(&format!("{}: error: {e:#}\n", path.display()));
                 worst = worst.max(2);
                 continue;
             }
         };
         match pool.check(&script) {
-            Ok(()) => println!("{}: ok", path.display()),
+            Ok(()) => emit(&format!("{}: ok\n", path.display())),
             Err(e) => {
                 let kind = if e.exc_type.is_empty() {
                     e.kind.as_str().to_owned()
                 } else {
                     e.exc_type.clone()
                 };
-                println!(
-                    "{}:{}:{}: {}: {}",
+                emit(&format!(
+                    "{}:{}:{}: {}: {}\n",
                     path.display(),
                     e.line,
                     e.column,
                     kind,
                     e.message
-                );
+                ));
                 worst = worst.max(e.exit_code());
             }
         }
@@ -242,15 +248,15 @@ fn init(args: &[String]) -> Result<ExitCode> {
     let (store, report) = ScriptStore::init(&dir, checker())
         .with_context(|| format!("cannot create a project in {}", dir.display()))?;
     let list = store.list(ListFilter::default())?;
-    println!(
-        "{}",
+    emit(&format!(
+        "{}\n",
         serde_json::to_string_pretty(&json!({
             "project": dir.display().to_string(),
             "rebuilt_index": report.rebuilt_index,
             "defaults": report.defaults,
             "scripts": list.iter().map(|e| &e.slug).collect::<Vec<_>>(),
         }))?
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -320,14 +326,14 @@ fn scripts(args: &[String]) -> Result<ExitCode> {
                             (Some(err), None) => format!("{} ({err})", e.status.as_str()),
                             _ => e.status.as_str().to_owned(),
                         };
-                        println!(
-                            "{:<20} {:<9} {:<3} {:<40} {}",
+                        emit(&format!(
+                            "{:<20} {:<9} {:<3} {:<40} {}\n",
                             e.slug,
                             e.kind.as_str(),
                             if e.enabled { "on" } else { "off" },
                             e.title,
                             status
-                        );
+                        ));
                     }
                 }
             }
@@ -359,7 +365,7 @@ fn scripts(args: &[String]) -> Result<ExitCode> {
             }
             ["delete", slug] => {
                 let to = store.delete(slug)?;
-                println!("moved {} to {}", slug, to.display());
+                emit(&format!("moved {} to {}\n", slug, to.display()));
             }
             ["rename", from, to] => {
                 print_json(&store.rename(from, to)?);
@@ -399,7 +405,130 @@ fn scripts(args: &[String]) -> Result<ExitCode> {
 
 fn print_json(v: &impl serde::Serialize) {
     match serde_json::to_string_pretty(v) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => emit(&format!("{text}\n")),
         Err(e) => eprintln!("bds: cannot print the result: {e}"),
     }
+}
+
+/// Writes to stdout; a closed pipe (`bds … | head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn read_json(path: &str, what: &str) -> Result<Value> {
+    let text = read_input(path)?;
+    serde_json::from_str(&text).with_context(|| format!("the {what} {path} is not JSON"))
+}
+
+fn open_project(dir: &Path, workers: Option<usize>) -> Result<Project> {
+    let mut cfg = PoolConfig::default();
+    if let Some(n) = workers {
+        cfg = cfg.workers(n);
+    }
+    Project::open(dir, cfg).map_err(|e| match e {
+        ProjectError::Store(e @ StoreError::NotAProject(_)) => anyhow::Error::new(e),
+        other => {
+            anyhow::Error::new(other).context(format!("cannot open the project {}", dir.display()))
+        }
+    })
+}
+
+fn expand(args: &[String]) -> Result<ExitCode> {
+    let mut file: Option<String> = None;
+    let mut post = Value::Object(Default::default());
+    let mut site = json!({});
+    let mut project = PathBuf::from(".");
+    let mut workers = None;
+    let mut json_out = false;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--post" => post = read_json(value_of(args, &mut i, "--post")?, "post")?,
+            "--site" => site = read_json(value_of(args, &mut i, "--site")?, "site")?,
+            "--project" => project = PathBuf::from(value_of(args, &mut i, "--project")?),
+            "--workers" => {
+                workers = Some(number(value_of(args, &mut i, "--workers")?, "--workers")? as usize)
+            }
+            "--json" => json_out = true,
+            flag if flag.starts_with("--") => {
+                bail!(Usage(format!("unknown option {flag}\n{USAGE}")))
+            }
+            path if file.is_none() => file = Some(path.to_owned()),
+            extra => bail!(Usage(format!("unexpected argument `{extra}`\n{USAGE}"))),
+        }
+        i += 1;
+    }
+    let Some(file) = file else {
+        bail!(Usage(format!("expand needs a file\n{USAGE}")));
+    };
+    let content = read_input(&file)?;
+    let started = Instant::now();
+    let project = open_project(&project, workers)?;
+    let opened = started.elapsed();
+    let t = Instant::now();
+    let out = project.expand(&content, &post, &site)?;
+    let took = t.elapsed();
+    if json_out {
+        print_json(&json!({
+            "html": out.html,
+            "diagnostics": out.diagnostics,
+            "calls": out.calls,
+            "cache_hits": out.cache_hits,
+            "timings": {"open_ms": ms(opened), "expand_ms": ms(took)},
+            "metrics": project.metrics(),
+        }));
+    } else {
+        emit(&out.html);
+        for d in &out.diagnostics {
+            eprintln!(
+                "{file}:{}:{}: {} {}: {}",
+                d.line, d.column, d.kind, d.script, d.message
+            );
+        }
+        eprintln!(
+            "bds: {} macro calls ({} from cache) in {:.2} ms; project opened in {:.2} ms",
+            out.calls,
+            out.cache_hits,
+            ms(took),
+            ms(opened)
+        );
+    }
+    project.pool().close();
+    Ok(if out.diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn transform(args: &[String]) -> Result<ExitCode> {
+    let mut file: Option<String> = None;
+    let mut project = PathBuf::from(".");
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--project" => project = PathBuf::from(value_of(args, &mut i, "--project")?),
+            flag if flag.starts_with("--") => {
+                bail!(Usage(format!("unknown option {flag}\n{USAGE}")))
+            }
+            path if file.is_none() => file = Some(path.to_owned()),
+            extra => bail!(Usage(format!("unexpected argument `{extra}`\n{USAGE}"))),
+        }
+        i += 1;
+    }
+    let Some(file) = file else {
+        bail!(Usage(format!("transform needs a post (JSON)\n{USAGE}")));
+    };
+    let post = read_json(&file, "post")?;
+    let project = open_project(&project, Some(1))?;
+    let out = project.transform(&post)?;
+    print_json(&out);
+    project.pool().close();
+    Ok(if out.steps.iter().all(|s| s.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

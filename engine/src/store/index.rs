@@ -9,7 +9,7 @@ use super::{ScriptEntry, ScriptStatus, StoreError};
 use crate::store::header::ScriptKind;
 
 /// Current schema. Migrations below bring older indexes up to it.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -30,6 +30,15 @@ const MIGRATIONS: &[&str] = &[
         error_line   INTEGER
     );
     CREATE INDEX scripts_kind ON scripts(kind, enabled);",
+    // 1 -> 2: the macro result cache, keyed by SHA-256 of (script content hash, context JSON).
+    "CREATE TABLE macro_cache (
+        key         TEXT PRIMARY KEY,
+        slug        TEXT NOT NULL,
+        script_hash TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX macro_cache_slug ON macro_cache(slug);",
 ];
 
 #[derive(Debug)]
@@ -149,6 +158,12 @@ impl Index {
             ],
         )
         .map_err(err(path))?;
+        // Cached results of an older version of this script can never be hit again.
+        conn.execute(
+            "DELETE FROM macro_cache WHERE slug = ?1 AND script_hash != ?2",
+            params![e.slug, e.content_hash],
+        )
+        .map_err(err(path))?;
         conn.query_row("SELECT id FROM scripts WHERE slug = ?1", [&e.slug], |r| {
             r.get(0)
         })
@@ -157,6 +172,8 @@ impl Index {
 
     pub(crate) fn remove(conn: &Connection, path: &Path, slug: &str) -> Result<(), StoreError> {
         conn.execute("DELETE FROM scripts WHERE slug = ?1", [slug])
+            .map_err(err(path))?;
+        conn.execute("DELETE FROM macro_cache WHERE slug = ?1", [slug])
             .map_err(err(path))?;
         Ok(())
     }
@@ -174,6 +191,51 @@ impl Index {
             params![from, to],
         )
         .map_err(err(path))?;
+        conn.execute(
+            "UPDATE macro_cache SET slug = ?2 WHERE slug = ?1",
+            params![from, to],
+        )
+        .map_err(err(path))?;
+        Ok(())
+    }
+
+    /// Looks many keys up in one read transaction.
+    pub(crate) fn cache_get(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
+        let e = err(&self.path);
+        let tx = self.conn.unchecked_transaction().map_err(&e)?;
+        let mut out = Vec::with_capacity(keys.len());
+        {
+            let mut st = tx
+                .prepare_cached("SELECT result FROM macro_cache WHERE key = ?1")
+                .map_err(&e)?;
+            for key in keys {
+                out.push(st.query_row([key], |r| r.get(0)).optional().map_err(&e)?);
+            }
+        }
+        tx.commit().map_err(&e)?;
+        Ok(out)
+    }
+
+    /// Stores many `(key, slug, script_hash, result)` in one write transaction.
+    pub(crate) fn cache_put(&self, entries: &[(&str, &str, &str, &str)]) -> Result<(), StoreError> {
+        let e = err(&self.path);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let tx = self.conn.unchecked_transaction().map_err(&e)?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO macro_cache (key, slug, script_hash, result, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(&e)?;
+            for (key, slug, hash, result) in entries {
+                st.execute(params![key, slug, hash, result, now])
+                    .map_err(&e)?;
+            }
+        }
+        tx.commit().map_err(&e)?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 //!   to `.bds/trash/`, updates can carry the hash the editor started from and fail on conflict.
 
 mod defaults;
-mod header;
+pub(crate) mod header;
 mod index;
 mod watch;
 
@@ -852,6 +852,17 @@ impl ScriptStore {
             }
         }
         Ok(entry)
+    }
+
+    /// Cached macro results (JSON text) for `keys`, in order, looked up in one transaction.
+    pub fn cache_get(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
+        self.index().cache_get(keys)
+    }
+
+    /// Stores macro results `(key, slug, script_hash, result)` in one transaction. They are
+    /// dropped when their script's content changes.
+    pub fn cache_put(&self, entries: &[(&str, &str, &str, &str)]) -> Result<(), StoreError> {
+        self.index().cache_put(entries)
     }
 
     /// Watches `scripts/` and reconciles after each burst of changes (quiet for `debounce`).

@@ -1,0 +1,73 @@
+# ---
+# title: Link to a post
+# kind: macro
+# entrypoint: render
+# enabled: true
+# version: 1
+# ---
+"""A link to another post of the site, found by its slug; a missing post is an error, so broken
+internal links are caught when the page is rendered.
+
+Usage: ``{{< ref hello-world >}}`` gives ``<a href="/posts/hello-world/">Hello, world</a>``;
+also ``{{< ref slug="hello-world" text="my first post" anchor="setup" >}}`` or, paired,
+``{{< ref hello-world >}}the <em>first</em> post{{< /ref >}}``.
+
+Parameters:
+    slug (str, or the first positional argument): the slug of the post (from ``site.posts``).
+    text (str, or the second positional argument, optional): the link text (escaped); the
+        default is the post's title. The content between paired tags is used instead when
+        there is no ``text``; it is HTML and is passed through as it is.
+    anchor (str, optional): a fragment to link to, with or without its ``#``.
+"""
+import html
+import re
+
+SPACE = re.compile(r"\s")
+
+
+def text(name, value):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{name} must be text, not {value!r}")
+    return str(value).strip()
+
+
+def render(context):
+    params = context.get("params") or {}
+    args = context.get("args") or []
+    raw = params.get("slug", args[0] if args else None)
+    if raw is None:
+        raise ValueError("ref needs a post slug: {{< ref hello-world >}}")
+    slug = text("slug", raw)
+    site = context.get("site") or {}
+    posts = site.get("posts") if isinstance(site, dict) else None
+    if not isinstance(posts, list):
+        posts = []
+    target = next((p for p in posts if isinstance(p, dict) and p.get("slug") == slug), None)
+    if target is None:
+        raise ValueError(f"ref: no post with the slug {slug!r}")
+    href = target.get("url")
+    if not isinstance(href, str) or not href.strip():
+        raise ValueError(f"ref: the post {slug!r} has no url")
+    href = href.strip()
+
+    anchor = params.get("anchor")
+    if anchor is not None:
+        anchor = text("anchor", anchor).lstrip("#")
+        if not anchor or SPACE.search(anchor):
+            raise ValueError(f"anchor must be a fragment id without spaces, not {params['anchor']!r}")
+        href = href.split("#", 1)[0] + "#" + anchor
+
+    inner = context.get("inner")
+    if inner is not None and not isinstance(inner, str):
+        raise TypeError(f"inner must be a string or null, not {type(inner).__name__}")
+    raw_text = params.get("text", args[1] if len(args) > 1 else None)
+    if raw_text is not None:
+        label = html.escape(text("text", raw_text))
+    elif inner is not None and inner.strip():
+        label = inner.strip()
+    else:
+        title = target.get("title")
+        label = html.escape(title.strip() if isinstance(title, str) and title.strip() else slug)
+    if not label:
+        raise ValueError("text must not be empty")
+    return {"html": f'<a href="{html.escape(href)}">{label}</a>'}

@@ -1,0 +1,676 @@
+//! The two jobs the editor runs all day: expanding the macros of posts while they render, and
+//! transforming posts captured by the bookmarklet. [`Project`] ties a [`ScriptStore`] to a
+//! [`Pool`].
+//!
+//! **Expansion**: every macro call of every post given is parsed ([`parse`]), resolved to an
+//! enabled macro script, given its ABI v1 context, looked up in the result cache, and the misses
+//! are sent as one batch spread over the pool's workers (one batch per nesting level: a macro's
+//! `inner` is expanded before the macro that contains it). Each result is checked against the
+//! macro-result JSON Schema. A failing or unknown macro becomes a visible, escaped error marker
+//! in the HTML plus a [`Diagnostic`]; it never fails the whole render. Output does not depend on
+//! the number of workers.
+//!
+//! **Transforms**: enabled transform scripts run in order (`order:` in their header, then
+//! slug), each on a fresh guest; each output must be a valid post, else the post from before
+//! that step is kept and the step is reported.
+
+mod parser;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub use parser::{MacroCall, Node, ParseError, parse, typed};
+
+use crate::store::{ListFilter, ScriptKind, ScriptStore, StoreError, header, sha256_hex};
+use crate::{CallOptions, ErrorKind, Pool, PoolConfig, Script, ScriptError, TraceFrame};
+
+const POST_SCHEMA: &str = include_str!("../../schemas/post.v1.json");
+const CONTEXT_SCHEMA: &str = include_str!("../../schemas/macro-context.v1.json");
+const RESULT_SCHEMA: &str = include_str!("../../schemas/macro-result.v1.json");
+const TRANSFORM_SCHEMA: &str = include_str!("../../schemas/transform-result.v1.json");
+
+/// Why an expansion or transform could not start (a single macro failing is not one of these).
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The post (or site) given is not valid against the ABI v1 schema.
+    #[error("invalid {what}: {message}")]
+    InvalidInput { what: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] crate::EngineError),
+}
+
+/// One problem found while rendering, for the editor's problems panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Which document of the batch (0 for a single post).
+    pub document: usize,
+    /// The macro (or transform) name.
+    pub script: String,
+    /// Where the macro call is in the content (1-based; 0 for transforms).
+    pub line: u32,
+    pub column: u32,
+    /// `parse`, `unknown-macro`, or an [`ErrorKind`] name.
+    pub kind: String,
+    pub message: String,
+    pub traceback: Vec<TraceFrame>,
+}
+
+/// A rendered document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expansion {
+    pub html: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Macro calls in the document, and how many were answered from the cache.
+    pub calls: usize,
+    pub cache_hits: usize,
+}
+
+/// One step of a transform chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransformStep {
+    pub script: String,
+    pub ok: bool,
+    pub error: Option<Diagnostic>,
+    pub duration_us: u64,
+}
+
+/// The transformed post and what each step did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TransformOutcome {
+    pub post: Value,
+    pub steps: Vec<TransformStep>,
+}
+
+/// Per-script figures: the pool's, plus cache hits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MacroMetrics {
+    pub script: String,
+    pub calls: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub cache_hits: u64,
+    pub p50_us: u64,
+    pub p95_us: u64,
+}
+
+struct Schemas {
+    post: jsonschema::Validator,
+    context: jsonschema::Validator,
+    result: jsonschema::Validator,
+    transform: jsonschema::Validator,
+}
+
+fn compile_schema(text: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(text).expect("bundled schemas are JSON");
+    jsonschema::validator_for(&schema).expect("bundled schemas are valid")
+}
+
+fn first_error(v: &jsonschema::Validator, value: &Value) -> Option<String> {
+    v.iter_errors(value).next().map(|e| {
+        let at = e.instance_path().to_string();
+        if at.is_empty() {
+            e.to_string()
+        } else {
+            format!("{at}: {e}")
+        }
+    })
+}
+
+#[derive(Clone)]
+struct Loaded {
+    hash: String,
+    script: Script,
+    pure: bool,
+}
+
+/// A project: its scripts, a pool to run them, the result cache.
+#[derive(Clone)]
+pub struct Project {
+    store: ScriptStore,
+    pool: Pool,
+    schemas: Arc<Schemas>,
+    loaded: Arc<Mutex<HashMap<String, Loaded>>>,
+    cache_hits: Arc<Mutex<HashMap<String, u64>>>,
+    macro_opts: CallOptions,
+    transform_opts: CallOptions,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project")
+            .field("root", &self.store.root())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The marker put in the HTML in place of a macro that failed.
+pub fn error_marker(name: &str, message: &str) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    format!(
+        "<span class=\"bds-macro-error\" data-macro=\"{}\">{}: {}</span>",
+        esc(name),
+        esc(if name.is_empty() { "macro" } else { name }),
+        esc(message)
+    )
+}
+
+/// A call node with an id, after resolution.
+enum RNode {
+    Text(String),
+    Call(usize),
+    Error(ParseError),
+}
+
+struct CallData {
+    doc: usize,
+    call: MacroCall,
+    inner: Option<Vec<RNode>>,
+    height: usize,
+}
+
+fn lower(nodes: Vec<Node>, doc: usize, calls: &mut Vec<CallData>) -> (Vec<RNode>, usize) {
+    let mut out = Vec::with_capacity(nodes.len());
+    let mut height = 0;
+    for n in nodes {
+        match n {
+            Node::Text(t) => out.push(RNode::Text(t)),
+            Node::Error(e) => out.push(RNode::Error(e)),
+            Node::Macro(mut m) => {
+                let (inner, h) = match m.inner.take() {
+                    Some(nodes) => {
+                        let (inner, h) = lower(nodes, doc, calls);
+                        (Some(inner), h + 1)
+                    }
+                    None => (None, 0),
+                };
+                height = height.max(h + 1);
+                calls.push(CallData {
+                    doc,
+                    call: m,
+                    inner,
+                    height: h,
+                });
+                out.push(RNode::Call(calls.len() - 1));
+            }
+        }
+    }
+    (out, height)
+}
+
+fn render(nodes: &[RNode], html: &[Option<String>], calls: &[CallData]) -> String {
+    let mut out = String::new();
+    for n in nodes {
+        match n {
+            RNode::Text(t) => out.push_str(t),
+            RNode::Call(id) => match &html[*id] {
+                Some(h) => out.push_str(h),
+                None => out.push_str(&error_marker(&calls[*id].call.name, "not rendered")),
+            },
+            RNode::Error(e) => out.push_str(&error_marker("", &e.message)),
+        }
+    }
+    out
+}
+
+impl Project {
+    /// Opens the project in `dir` with a pool of its own.
+    pub fn open(dir: &Path, pool: PoolConfig) -> Result<Self, ProjectError> {
+        let pool = Pool::new(pool)?;
+        let checker: Arc<dyn crate::Checker> = Arc::new(pool.clone());
+        let (store, _) = ScriptStore::open(dir, Some(checker))?;
+        Ok(Self::new(store, pool))
+    }
+
+    /// Uses an already open store and pool.
+    pub fn new(store: ScriptStore, pool: Pool) -> Self {
+        Self {
+            store,
+            pool,
+            schemas: Arc::new(Schemas {
+                post: compile_schema(POST_SCHEMA),
+                context: compile_schema(CONTEXT_SCHEMA),
+                result: compile_schema(RESULT_SCHEMA),
+                transform: compile_schema(TRANSFORM_SCHEMA),
+            }),
+            loaded: Arc::default(),
+            cache_hits: Arc::default(),
+            macro_opts: CallOptions::default(),
+            transform_opts: CallOptions::run_button().fresh(true),
+        }
+    }
+
+    /// Options for macro calls (default: 250 ms, 128 MiB, frozen clock).
+    #[must_use]
+    pub fn with_macro_options(mut self, opts: CallOptions) -> Self {
+        self.macro_opts = opts;
+        self
+    }
+
+    pub fn store(&self) -> &ScriptStore {
+        &self.store
+    }
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The current source of an enabled script of `kind`, re-read only when its hash changed.
+    fn load(&self, slug: &str, hash: &str) -> Result<Loaded, StoreError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(l) = loaded.get(slug)
+            && l.hash == hash
+        {
+            return Ok(l.clone());
+        }
+        let source = self.store.read(slug)?;
+        let pure = header::parse(&source)
+            .map(|m| !m.extra.iter().any(|(k, v)| k == "pure" && v == "false"))
+            .unwrap_or(true);
+        let l = Loaded {
+            hash: sha256_hex(source.as_bytes()),
+            script: Script::new(format!("{slug}.py"), source),
+            pure,
+        };
+        loaded.insert(slug.to_owned(), l.clone());
+        Ok(l)
+    }
+
+    /// Expands one post's content. `post` is its metadata (its `content` defaults to `content`);
+    /// `site` is the site's metadata.
+    pub fn expand(
+        &self,
+        content: &str,
+        post: &Value,
+        site: &Value,
+    ) -> Result<Expansion, ProjectError> {
+        let mut out = self.expand_many(&[(content.to_owned(), post.clone())], site)?;
+        Ok(out.remove(0))
+    }
+
+    /// Expands many posts at once: all their macro calls go out in shared batches.
+    pub fn expand_many(
+        &self,
+        docs: &[(String, Value)],
+        site: &Value,
+    ) -> Result<Vec<Expansion>, ProjectError> {
+        if !site.is_object() {
+            return Err(ProjectError::InvalidInput {
+                what: "site",
+                message: "the site metadata must be a JSON object".into(),
+            });
+        }
+        let mut posts = Vec::with_capacity(docs.len());
+        for (content, post) in docs {
+            let mut post = match post {
+                Value::Object(m) => m.clone(),
+                Value::Null => Map::new(),
+                _ => {
+                    return Err(ProjectError::InvalidInput {
+                        what: "post",
+                        message: "the post metadata must be a JSON object".into(),
+                    });
+                }
+            };
+            post.entry("content")
+                .or_insert_with(|| Value::String(content.clone()));
+            post.entry("title")
+                .or_insert_with(|| Value::String(String::new()));
+            let post = Value::Object(post);
+            if let Some(message) = first_error(&self.schemas.post, &post) {
+                return Err(ProjectError::InvalidInput {
+                    what: "post",
+                    message,
+                });
+            }
+            posts.push(post);
+        }
+
+        let macros: HashMap<String, String> = self
+            .store
+            .list(ListFilter {
+                kind: Some(ScriptKind::Macro),
+                enabled: Some(true),
+            })?
+            .into_iter()
+            .map(|e| (e.slug, e.content_hash))
+            .collect();
+
+        let post_hashes: Vec<String> = posts
+            .iter()
+            .map(|p| sha256_hex(serde_json::to_string(p).unwrap_or_default().as_bytes()))
+            .collect();
+        let site_hash = sha256_hex(serde_json::to_string(site).unwrap_or_default().as_bytes());
+        let mut calls = Vec::new();
+        let mut trees = Vec::with_capacity(docs.len());
+        let mut max_height = 0;
+        for (doc, (content, _)) in docs.iter().enumerate() {
+            let (tree, h) = lower(parse(content), doc, &mut calls);
+            max_height = max_height.max(h);
+            trees.push(tree);
+        }
+        let mut html: Vec<Option<String>> = vec![None; calls.len()];
+        let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
+        let mut hits = vec![0usize; docs.len()];
+        let diag =
+            |c: &CallData, kind: &str, message: String, traceback: Vec<TraceFrame>| Diagnostic {
+                document: c.doc,
+                script: c.call.name.clone(),
+                line: c.call.line,
+                column: c.call.column,
+                kind: kind.to_owned(),
+                message,
+                traceback,
+            };
+
+        for height in 0..max_height {
+            let ids: Vec<usize> = (0..calls.len())
+                .filter(|&i| calls[i].height == height)
+                .collect();
+            // Resolve, build contexts and cache keys.
+            let mut ready: Vec<(usize, String, Loaded, Value)> = Vec::new();
+            for id in ids {
+                let c = &calls[id];
+                let name = &c.call.name;
+                let Some(hash) = macros.get(name) else {
+                    let message = format!("no enabled macro named `{name}`");
+                    html[id] = Some(error_marker(name, &message));
+                    diagnostics[c.doc].push(diag(c, "unknown-macro", message, Vec::new()));
+                    continue;
+                };
+                let loaded = match self.load(name, hash) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        html[id] = Some(error_marker(name, &e.to_string()));
+                        diagnostics[c.doc].push(diag(
+                            c,
+                            "unknown-macro",
+                            e.to_string(),
+                            Vec::new(),
+                        ));
+                        continue;
+                    }
+                };
+                let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
+                let context = json!({
+                    "abi": 1,
+                    "params": Value::Object(c.call.params.clone()),
+                    "args": Value::Array(c.call.args.clone()),
+                    "inner": inner,
+                    "post": posts[c.doc],
+                    "site": site,
+                });
+                debug_assert!(first_error(&self.schemas.context, &context).is_none());
+                // The key: script content, this call's own parts, and the post and site by hash
+                // (hashed once per document, not once per call).
+                let own = serde_json::to_string(&(
+                    &context["params"],
+                    &context["args"],
+                    &context["inner"],
+                ))
+                .unwrap_or_default();
+                let key = sha256_hex(
+                    format!(
+                        "{}\n{}\n{}\n{own}",
+                        loaded.hash, post_hashes[c.doc], site_hash
+                    )
+                    .as_bytes(),
+                );
+                ready.push((id, key, loaded, context));
+            }
+            // One cache lookup for the level; the misses go out as one batch.
+            let lookups: Vec<&str> = ready
+                .iter()
+                .filter(|r| r.2.pure)
+                .map(|r| r.1.as_str())
+                .collect();
+            let mut found = self.store.cache_get(&lookups)?.into_iter();
+            let mut batch: Vec<(Script, Value)> = Vec::new();
+            let mut pending: Vec<(usize, String, Loaded)> = Vec::new();
+            for (id, key, loaded, context) in ready {
+                let c = &calls[id];
+                let cached = if loaded.pure {
+                    found.next().flatten()
+                } else {
+                    None
+                };
+                if let Some(Ok(Value::String(h))) =
+                    cached.map(|t| serde_json::from_str::<Value>(&t))
+                {
+                    html[id] = Some(h);
+                    hits[c.doc] += 1;
+                    *self
+                        .cache_hits
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .entry(format!("{}.py", c.call.name))
+                        .or_default() += 1;
+                    continue;
+                }
+                batch.push((loaded.script.clone(), context));
+                pending.push((id, key, loaded));
+            }
+            let results = self.pool.call_many(&batch, &self.macro_opts);
+            let mut to_cache: Vec<(String, String, String, String)> = Vec::new();
+            for ((id, key, loaded), result) in pending.into_iter().zip(results) {
+                let c = &calls[id];
+                let name = &c.call.name;
+                match result {
+                    Ok(out) => {
+                        let value = Value::Object(out.value);
+                        if let Some(message) = first_error(&self.schemas.result, &value) {
+                            let message =
+                                format!("the result does not match the macro ABI: {message}");
+                            html[id] = Some(error_marker(name, &message));
+                            diagnostics[c.doc].push(diag(
+                                c,
+                                ErrorKind::AbiViolation.as_str(),
+                                message,
+                                Vec::new(),
+                            ));
+                            continue;
+                        }
+                        let h = value["html"].as_str().unwrap_or_default().to_owned();
+                        if loaded.pure {
+                            let text = serde_json::to_string(&Value::String(h.clone()))
+                                .unwrap_or_default();
+                            to_cache.push((key, name.clone(), loaded.hash.clone(), text));
+                        }
+                        html[id] = Some(h);
+                    }
+                    Err(e) => {
+                        let message = script_message(&e);
+                        html[id] = Some(error_marker(name, &message));
+                        diagnostics[c.doc].push(diag(c, e.kind.as_str(), message, e.traceback));
+                    }
+                }
+            }
+            let entries: Vec<(&str, &str, &str, &str)> = to_cache
+                .iter()
+                .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+                .collect();
+            self.store.cache_put(&entries)?;
+        }
+
+        let mut out = Vec::with_capacity(docs.len());
+        for (doc, tree) in trees.iter().enumerate() {
+            let mut d = std::mem::take(&mut diagnostics[doc]);
+            collect_parse_errors(tree, doc, &mut d);
+            d.sort_by_key(|x| (x.line, x.column));
+            out.push(Expansion {
+                html: render(tree, &html, &calls),
+                diagnostics: d,
+                calls: calls.iter().filter(|c| c.doc == doc).count(),
+                cache_hits: hits[doc],
+            });
+        }
+        // Parse errors inside inner content are reported once, by the document that holds them.
+        for c in &calls {
+            if let Some(inner) = &c.inner {
+                collect_parse_errors(inner, c.doc, &mut out[c.doc].diagnostics);
+            }
+        }
+        for e in &mut out {
+            e.diagnostics.sort_by_key(|x| (x.line, x.column));
+        }
+        Ok(out)
+    }
+
+    /// Runs the enabled transforms on `post`, in order. A step whose output is not a valid post
+    /// is skipped: the post from before it goes on to the next step.
+    pub fn transform(&self, post: &Value) -> Result<TransformOutcome, ProjectError> {
+        if let Some(message) = first_error(&self.schemas.post, post) {
+            return Err(ProjectError::InvalidInput {
+                what: "post",
+                message,
+            });
+        }
+        let mut transforms = Vec::new();
+        for e in self.store.list(ListFilter {
+            kind: Some(ScriptKind::Transform),
+            enabled: Some(true),
+        })? {
+            let loaded = self.load(&e.slug, &e.content_hash)?;
+            let order = header::parse(loaded.script.source())
+                .ok()
+                .and_then(|m| {
+                    m.extra
+                        .iter()
+                        .find(|(k, _)| k == "order")
+                        .and_then(|(_, v)| v.parse::<i64>().ok())
+                })
+                .unwrap_or(100);
+            transforms.push((order, e.slug, loaded, e.entrypoint));
+        }
+        transforms.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut current = post.clone();
+        let mut steps = Vec::new();
+        for (_, slug, loaded, entry) in transforms {
+            let started = Instant::now();
+            let context = json!({"abi": 1, "post": current});
+            let opts = self.transform_opts.clone().with_entry(entry);
+            let fail = |kind: &str, message: String, traceback: Vec<TraceFrame>| Diagnostic {
+                document: 0,
+                script: slug.clone(),
+                line: 0,
+                column: 0,
+                kind: kind.to_owned(),
+                message,
+                traceback,
+            };
+            let error = match self.pool.call(&loaded.script, &context, &opts) {
+                Ok(out) => {
+                    let value = Value::Object(out.value);
+                    let problem = first_error(&self.schemas.transform, &value).or_else(|| {
+                        first_error(&self.schemas.post, &value["post"]).map(|m| format!("/post{m}"))
+                    });
+                    match problem {
+                        Some(m) => Some(fail(
+                            ErrorKind::AbiViolation.as_str(),
+                            format!("the result is not a valid post: {m}"),
+                            Vec::new(),
+                        )),
+                        None => {
+                            current = value["post"].clone();
+                            None
+                        }
+                    }
+                }
+                Err(e) => Some(fail(e.kind.as_str(), script_message(&e), e.traceback)),
+            };
+            steps.push(TransformStep {
+                script: slug,
+                ok: error.is_none(),
+                error,
+                duration_us: started.elapsed().as_micros() as u64,
+            });
+        }
+        Ok(TransformOutcome {
+            post: current,
+            steps,
+        })
+    }
+
+    /// Per-script calls, errors, timeouts, cache hits and latency.
+    pub fn metrics(&self) -> Vec<MacroMetrics> {
+        let hits = self
+            .cache_hits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut out: Vec<MacroMetrics> = self
+            .pool
+            .metrics()
+            .into_iter()
+            .map(|m| MacroMetrics {
+                cache_hits: hits.get(&m.script).copied().unwrap_or(0),
+                script: m.script,
+                calls: m.calls,
+                errors: m.errors,
+                timeouts: m.timeouts,
+                p50_us: m.p50_us,
+                p95_us: m.p95_us,
+            })
+            .collect();
+        for (script, n) in hits {
+            if !out.iter().any(|m| m.script == script) {
+                out.push(MacroMetrics {
+                    script,
+                    calls: 0,
+                    errors: 0,
+                    timeouts: 0,
+                    cache_hits: n,
+                    p50_us: 0,
+                    p95_us: 0,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.script.cmp(&b.script));
+        out
+    }
+
+    /// How long a macro may run (for callers that show it).
+    pub fn macro_deadline(&self) -> Duration {
+        self.macro_opts.limits().deadline()
+    }
+}
+
+fn script_message(e: &ScriptError) -> String {
+    let what = if e.exc_type.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", e.exc_type)
+    };
+    let line = if e.line > 0 {
+        format!(" (line {})", e.line)
+    } else {
+        String::new()
+    };
+    format!("{what}{}{line}", e.message)
+}
+
+fn collect_parse_errors(nodes: &[RNode], doc: usize, out: &mut Vec<Diagnostic>) {
+    for n in nodes {
+        if let RNode::Error(e) = n {
+            out.push(Diagnostic {
+                document: doc,
+                script: String::new(),
+                line: e.line,
+                column: e.column,
+                kind: "parse".into(),
+                message: e.message.clone(),
+                traceback: Vec::new(),
+            });
+        }
+    }
+}
