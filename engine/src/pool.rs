@@ -421,15 +421,7 @@ impl Pool {
         let limits = Limits::run_button();
         let mut slot = self.acquire(script)?;
         let outcome = self.with_worker(&mut slot, script, |w, inner| {
-            let id = w.next_id();
-            let req = Request::Load {
-                id,
-                hash: *script.hash(),
-                name: script.name().to_owned(),
-                source: script.source().to_owned(),
-                compile_only: true,
-                limits: limits.wire(),
-            };
+            let req = load_request(w, script, &limits, true);
             match w.round_trip(
                 &req,
                 &inner.watchdog,
@@ -645,6 +637,22 @@ impl Drop for Inner {
     }
 }
 
+fn load_request(
+    w: &mut WorkerProcess,
+    script: &Script,
+    limits: &Limits,
+    compile_only: bool,
+) -> Request {
+    Request::Load {
+        id: w.next_id(),
+        hash: *script.hash(),
+        name: script.name().to_owned(),
+        source: script.source().to_owned(),
+        compile_only,
+        limits: limits.wire(),
+    }
+}
+
 /// Makes sure the worker knows `script`. `Ok(Some(e))`: the script failed to load.
 fn ensure_loaded(
     w: &mut WorkerProcess,
@@ -655,15 +663,7 @@ fn ensure_loaded(
     if w.loaded.contains(script.hash()) {
         return Ok(None);
     }
-    let id = w.next_id();
-    let req = Request::Load {
-        id,
-        hash: *script.hash(),
-        name: script.name().to_owned(),
-        source: script.source().to_owned(),
-        compile_only: false,
-        limits: limits.wire(),
-    };
+    let req = load_request(w, script, limits, false);
     let kill_at = Instant::now() + limits.deadline() + inner.grace;
     match w.round_trip(&req, &inner.watchdog, kill_at)? {
         Reply::Loaded { outcome, .. } => {

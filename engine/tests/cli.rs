@@ -289,26 +289,57 @@ fn expand_and_transform_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().display().to_string();
     assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
-    let post = write(dir.path(), "post.md", "Press {{< kbd Ctrl+C >}}.\n{{< nope >}}\n");
+    let post = write(
+        dir.path(),
+        "post.md",
+        "Press {{< kbd Ctrl+C >}}.\n{{< nope >}}\n",
+    );
     let o = bds(&["expand", &post, "--project", &root], None);
-    assert_eq!(o.status.code(), Some(1), "diagnostics make the exit status 1");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "diagnostics make the exit status 1"
+    );
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.\n<span class=\"bds-macro-error\" data-macro=\"nope\">nope: no enabled macro named `nope`</span>\n"
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.starts_with(&format!("{post}:2:1: unknown-macro nope: no enabled macro named `nope`\n")), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{post}:2:1: unknown-macro nope: no enabled macro named `nope`\n"
+        )),
+        "{err}"
+    );
     let o = bds(&["expand", &post, "--project", &root, "--json"], None);
     let v = json_out(&o);
-    assert_eq!((v["calls"].clone(), v["cache_hits"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (v["calls"].clone(), v["cache_hits"].clone()),
+        (json!(2), json!(1))
+    );
 
-    let captured = write(dir.path(), "captured.json", r#"{"title": "  Hello &amp; welcome  ", "content": "<p onclick=\"x()\">Hi<script>bad()</script></p>", "tags": [" Rust ", "rust", "Web Dev"], "url": "https://example.com/a?utm_source=x&id=3", "meta": {}}"#);
+    let captured = write(
+        dir.path(),
+        "captured.json",
+        r#"{"title": "  Hello &amp; welcome  ", "content": "<p onclick=\"x()\">Hi<script>bad()</script></p>", "tags": [" Rust ", "rust", "Web Dev"], "url": "https://example.com/a?utm_source=x&id=3", "meta": {}}"#,
+    );
     let o = bds(&["transform", &captured, "--project", &root], None);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let v = json_out(&o);
     assert_eq!(v["post"]["url"], "https://example.com/a?id=3");
     assert_eq!(v["post"]["tags"], json!(["rust", "web-dev"]));
     assert_eq!(v["post"]["content"], "<p>Hi</p>");
     assert_eq!(v["post"]["title"], "Hello & welcome");
-    assert!(v["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true));
+    assert!(
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["ok"] == true)
+    );
 }

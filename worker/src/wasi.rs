@@ -92,28 +92,16 @@ fn stdio(fd: i32) -> bool {
 
 /// Defines every WASI import `module` declares, on `linker`.
 pub(crate) fn define(linker: &mut Linker<HostCtx>, module: &Module) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        WASI,
-        "args_sizes_get",
-        |mut c: Caller<'_, HostCtx>, a: i32, b: i32| {
-            let r = write_bytes(&mut c, a, &0u32.to_le_bytes());
-            if r != SUCCESS {
-                return r;
-            }
-            write_bytes(&mut c, b, &0u32.to_le_bytes())
-        },
-    )?;
-    linker.func_wrap(
-        WASI,
-        "environ_sizes_get",
-        |mut c: Caller<'_, HostCtx>, a: i32, b: i32| {
-            let r = write_bytes(&mut c, a, &0u32.to_le_bytes());
-            if r != SUCCESS {
-                return r;
-            }
-            write_bytes(&mut c, b, &0u32.to_le_bytes())
-        },
-    )?;
+    // No arguments and no environment: both counts (and their buffer sizes) are zero.
+    let no_strings = |mut c: Caller<'_, HostCtx>, count: i32, size: i32| {
+        let r = write_bytes(&mut c, count, &0u32.to_le_bytes());
+        if r != SUCCESS {
+            return r;
+        }
+        write_bytes(&mut c, size, &0u32.to_le_bytes())
+    };
+    linker.func_wrap(WASI, "args_sizes_get", no_strings)?;
+    linker.func_wrap(WASI, "environ_sizes_get", no_strings)?;
     linker.func_wrap(
         WASI,
         "args_get",

@@ -256,14 +256,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Writes `bytes` to a temp file beside `path`, fsyncs it, and renames it over `path`.
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".bds-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(dir))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
+    let (dir, tmp) = staged(path, bytes)?;
     tmp.persist(path).map_err(|e| StoreError::Io {
         path: path.to_owned(),
         source: e.error,
@@ -274,14 +267,7 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
 
 /// Like [`atomic_write`] but never replaces an existing file. `Ok(false)`: it already existed.
 pub(crate) fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".bds-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(dir))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
+    let (dir, tmp) = staged(path, bytes)?;
     match tmp.persist_noclobber(path) {
         Ok(_) => {
             sync_dir(dir);
@@ -293,6 +279,22 @@ pub(crate) fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, StoreError> 
             source: e.error,
         }),
     }
+}
+
+/// `bytes` in a synced temp file beside `path` (named `.bds-*.tmp`, which sync ignores).
+fn staged<'a>(
+    path: &'a Path,
+    bytes: &[u8],
+) -> Result<(&'a Path, tempfile::NamedTempFile), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".bds-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    Ok((dir, tmp))
 }
 
 fn sync_dir(dir: &Path) {
