@@ -64,7 +64,7 @@ impl WorkerProcess {
                 Ok(c) => break c,
                 // A binary that was just written can be "busy" while another thread of this
                 // process forks with the writer's descriptor still open: wait and retry.
-                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempts < 20 => {
+                Err(e) if is_text_busy(&e) && attempts < 20 => {
                     attempts += 1;
                     thread::sleep(Duration::from_millis(10));
                 }
@@ -295,4 +295,14 @@ pub(crate) fn find_worker(explicit: Option<&Path>) -> Result<PathBuf, EngineErro
         }
     }
     Err(EngineError::WorkerNotFound { looked })
+}
+
+#[cfg(unix)]
+fn is_text_busy(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ETXTBSY)
+}
+
+#[cfg(not(unix))]
+fn is_text_busy(_: &std::io::Error) -> bool {
+    false
 }

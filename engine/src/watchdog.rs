@@ -122,11 +122,7 @@ fn run(shared: &Shared) {
         let now = Instant::now();
         for e in st.entries.values() {
             if e.kill_at <= now && !e.killed.swap(true, Ordering::SeqCst) {
-                // SAFETY: kill(2) with a pid this engine spawned and has not reaped: the entry is
-                // removed before the owner waits on the child, so the pid cannot be reused.
-                unsafe {
-                    libc::kill(e.pid as libc::pid_t, libc::SIGKILL);
-                }
+                kill(e.pid);
                 shared.kills.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -148,4 +144,23 @@ fn run(shared: &Shared) {
             }
         };
     }
+}
+
+/// Kills a worker this engine spawned and has not reaped: the entry is removed before the owner
+/// waits on the child, so the pid cannot have been reused.
+#[cfg(unix)]
+fn kill(pid: u32) {
+    // SAFETY: kill(2) has no memory-safety preconditions; see above for the pid.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill(pid: u32) {
+    let _ = std::process::Command::new("taskkill")
+        .args(["/F", "/T", "/PID", &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
 }
