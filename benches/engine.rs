@@ -310,8 +310,14 @@ fn main() {
         row(&slug, e, Some(c));
     }
     py.kill();
+    let rss_all = pool.worker_pids()[0].and_then(rss_bytes).unwrap_or(0);
 
     println!();
+    println!(
+        "RSS of the worker after every bundled script ran on it ({} live instances at most): {:.1} MiB",
+        16,
+        rss_all as f64 / 1048576.0
+    );
     println!(
         "RSS per worker after the warm runs: {:.1} MiB (CPython worker: {:.1} MiB)",
         worker_rss as f64 / 1048576.0,

@@ -343,3 +343,50 @@ fn expand_and_transform_from_the_command_line() {
             .all(|s| s["ok"] == true)
     );
 }
+
+#[test]
+fn two_processes_writing_one_project_do_not_corrupt_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let writers: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|p| {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                for i in 0..15 {
+                    let slug = format!("{p}{i}");
+                    let o = bds(&["scripts", "create", &slug, "--project", &root], None);
+                    assert_eq!(
+                        o.status.code(),
+                        Some(0),
+                        "{}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let o = bds(&["scripts", "list", "--json", "--project", &root], None);
+    let list = json_out(&o);
+    let created = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            let slug = e["slug"].as_str().unwrap();
+            slug.starts_with(['a', 'b'])
+                && slug[1..].bytes().all(|b| b.is_ascii_digit())
+                && e["status"] == "ok"
+        })
+        .count();
+    assert_eq!(created, 30);
+    let conn = rusqlite::Connection::open(dir.path().join(".bds/index.sqlite")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}

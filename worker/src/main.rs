@@ -112,11 +112,30 @@ fn find_guest(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
         })
 }
 
-/// The compiled-guest cache: `--cache-dir`, `$BDS_CACHE_DIR`, else `bds-cache/` beside the guest.
+/// The compiled-guest cache: `--cache-dir`, `$BDS_CACHE_DIR`, else `bds-cache/` beside the
+/// guest when that folder can be written (a development tree), else the user's cache folder
+/// (`$XDG_CACHE_HOME/bds-script` or `~/.cache/bds-script`: an installed app's resources are
+/// read-only).
 fn cache_dir(explicit: Option<PathBuf>, guest: &Path) -> PathBuf {
-    explicit
-        .or_else(|| std::env::var_os("BDS_CACHE_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| guest.parent().unwrap_or(Path::new(".")).join("bds-cache"))
+    if let Some(dir) = explicit.or_else(|| std::env::var_os("BDS_CACHE_DIR").map(PathBuf::from)) {
+        return dir;
+    }
+    let beside = guest.parent().unwrap_or(Path::new(".")).join("bds-cache");
+    if std::fs::create_dir_all(&beside).is_ok() && tempfile_probe(&beside) {
+        return beside;
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map_or(beside, |c| c.join("bds-script"))
+}
+
+/// Whether a file can be created in `dir`.
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
 }
 
 fn main() -> ExitCode {
