@@ -2,10 +2,15 @@
 # release (one profile: CI builds wasmtime and RustPython once), then pre-build the compiled,
 # pre-initialised guest so no test or user pays for it.
 CARGO ?= cargo
+NPM ?= npm
 GUEST := target/wasm32-wasip1/release/bds_guest.wasm
 LOCKED ?= --locked
+# The addon's TypeScript declarations are written while napi's macros expand. Every cargo
+# command sees the same folder, so switching between them never rebuilds the addon crate.
+export NAPI_TYPE_DEF_TMP_FOLDER := $(CURDIR)/target/napi-typedefs
+NODE_DEPS := napi-binding/node_modules/.package-lock.json
 
-.PHONY: all guest build test demo bench lint bless clean-cache
+.PHONY: all guest build addon addon-dts test demo bench bench-addon lint bless clean-cache
 
 all: build
 
@@ -17,8 +22,21 @@ build: guest
 	$(CARGO) build --release --workspace --bins $(LOCKED)
 	./target/release/bds-worker prepare
 
-test: build
+# The Node-API addon (target/release/bds.node, beside bds-worker) and its generated
+# declarations (target/release/index.d.ts; the tests compare them with napi-binding/index.d.ts).
+addon: build $(NODE_DEPS)
+	cd napi-binding && node scripts/build.mjs
+
+# After changing the addon's API: regenerate napi-binding/index.d.ts, then commit it.
+addon-dts: build $(NODE_DEPS)
+	cd napi-binding && node scripts/build.mjs --write
+
+$(NODE_DEPS): napi-binding/package.json napi-binding/package-lock.json
+	cd napi-binding && $(NPM) ci --no-audit --no-fund
+
+test: build addon
 	$(CARGO) test --release --workspace $(LOCKED)
+	node --test napi-binding/test/*.test.js
 
 # The main job on the bundled default scripts: expand the macros of a sample post (a project in
 # target/demo-project seeded with the defaults), print the HTML, the diagnostics and the timings;
@@ -34,8 +52,12 @@ demo: build
 		status=$$?; [ $$status -le 1 ] || exit $$status; \
 	done
 
-bench: build
+bench: build bench-addon
 	$(CARGO) bench -p bds-benches $(LOCKED)
+
+# Warm calls from JavaScript through the addon, against the engine alone in the same run.
+bench-addon: addon
+	node benches/addon.mjs
 
 # Re-bless the golden fixtures from CPython (the oracle), then read `git diff fixtures/`.
 bless:

@@ -51,6 +51,10 @@ impl PoolConfig {
         self.workers = n.max(1);
         self
     }
+    /// The number of worker processes this configuration starts.
+    pub fn worker_count(&self) -> usize {
+        self.workers
+    }
     /// The `bds-worker` binary (default: `$BDS_WORKER`, else beside this executable).
     #[must_use]
     pub fn worker_path(mut self, path: impl Into<PathBuf>) -> Self {

@@ -194,3 +194,27 @@ fn stdout_is_captured_apart_and_cut_with_a_marker() {
     assert!(out.stdout_truncated);
     assert_eq!(out.value["html"], "ok");
 }
+
+/// A limit below the interpreter's own starting memory can never work: every script fails
+/// the same way, so it says exactly that, as a `memory` error (not a crashed worker), for a
+/// cached instance's load and for a fresh instance alike.
+#[test]
+fn a_memory_limit_below_the_interpreters_baseline_says_so() {
+    let pool = pool(1);
+    let tiny = Limits::macro_call().with_memory_mib(8);
+    let ok = script("ok.py", "def render(c):\n    return {'a': 1}\n");
+    for fresh in [false, true] {
+        let opts = CallOptions::default().with_limits(tiny).fresh(fresh);
+        let err = pool.call(&ok, &ctx(), &opts).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Memory, "{err:#?}");
+        let (limit, rest) = err.message.split_once(" MiB) is below the ").unwrap();
+        assert_eq!(limit, "the memory limit (8");
+        let baseline: u64 = rest
+            .strip_suffix(" MiB the interpreter starts with")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((9..=128).contains(&baseline), "{baseline}");
+    }
+    assert_healthy(&pool);
+}

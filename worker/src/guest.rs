@@ -123,6 +123,8 @@ pub(crate) struct Runtime {
     pub(crate) engine: Engine,
     pre: InstancePre<HostCtx>,
     pub(crate) guest_hash: Hash,
+    /// The linear memory the snapshot starts with: a memory limit below it can never work.
+    baseline_bytes: u64,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -219,13 +221,38 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasi::define(&mut linker, &module)?;
         let pre = linker.instantiate_pre(&module)?;
+        let baseline_bytes = module
+            .exports()
+            .find_map(|e| match e.ty() {
+                wasmtime::ExternType::Memory(m) => Some(m.minimum().saturating_mul(65536)),
+                _ => None,
+            })
+            .unwrap_or(0);
         Ok((
             Self {
                 engine,
                 pre,
                 guest_hash,
+                baseline_bytes,
             },
             built,
+        ))
+    }
+
+    /// Refuses a memory limit below what the snapshot starts with, as a `memory` error that
+    /// says so (instantiating would fail before any script code runs).
+    pub(crate) fn check_memory_limit(&self, memory_bytes: u64) -> Result<(), bds_ipc::ErrorInfo> {
+        if memory_bytes >= self.baseline_bytes {
+            return Ok(());
+        }
+        let mib = |b: u64| b.div_ceil(1 << 20);
+        Err(bds_ipc::ErrorInfo::plain(
+            bds_ipc::ErrorKind::Memory,
+            format!(
+                "the memory limit ({} MiB) is below the {} MiB the interpreter starts with",
+                memory_bytes >> 20,
+                mib(self.baseline_bytes)
+            ),
         ))
     }
 

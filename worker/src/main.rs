@@ -334,6 +334,7 @@ impl Worker {
         };
         self.deadline.arm(Duration::from_micros(limits.deadline_us));
         let result = (|| {
+            self.runtime.check_memory_limit(limits.memory_bytes)?;
             let mut instance = self.runtime.instantiate(limits.memory_bytes).map_err(|e| {
                 ErrorInfo::plain(ErrorKind::WorkerCrash, format!("cannot start a guest: {e}"))
             })?;
@@ -415,18 +416,25 @@ impl Worker {
         };
         let mut instance = match reuse {
             Some(i) => i,
-            None => match self.runtime.instantiate(spec.limits.memory_bytes) {
+            None => match self
+                .runtime
+                .check_memory_limit(spec.limits.memory_bytes)
+                .and_then(|()| {
+                    self.runtime
+                        .instantiate(spec.limits.memory_bytes)
+                        .map_err(|e| {
+                            ErrorInfo::plain(
+                                ErrorKind::WorkerCrash,
+                                format!("cannot start a guest: {e}"),
+                            )
+                        })
+                }) {
                 Ok(mut i) => match i.invoke(Export::Load, &load.encode(), env) {
                     Ok(o) if o.result.is_ok() => i,
                     Ok(o) => return o,
                     Err(b) => return error_outcome(b.0),
                 },
-                Err(e) => {
-                    return error_outcome(ErrorInfo::plain(
-                        ErrorKind::WorkerCrash,
-                        format!("cannot start a guest: {e}"),
-                    ));
-                }
+                Err(info) => return error_outcome(info),
             },
         };
         let outcome = match instance.invoke(Export::Call, &call.encode(), env) {

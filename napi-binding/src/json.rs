@@ -1,0 +1,86 @@
+//! Numbers across the boundary, with JSON's meaning. JavaScript has one number type, so the
+//! addon reads a JS number as `JSON.stringify` would write it and a Python number as
+//! `JSON.parse` would read it:
+//!
+//! - coming in, an integral number within ±(2^53 − 1) is an integer (`3`, not `3.0`), so a
+//!   script sees `int` where the JSON text would have said `3`;
+//! - going out, an integer beyond ±(2^53 − 1) becomes the nearest double, not a `BigInt`
+//!   (which `JSON.stringify` and most renderers cannot handle).
+
+use serde_json::{Number, Value};
+
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A value received from JS, with integral numbers as integers.
+pub(crate) fn from_js(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::Number(match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => {
+                Number::from(f as i64)
+            }
+            _ => n,
+        }),
+        Value::Array(a) => Value::Array(a.into_iter().map(from_js).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, from_js(v))).collect()),
+        other => other,
+    }
+}
+
+/// A value on its way to JS, with integers beyond 2^53 as doubles.
+pub(crate) fn to_js(v: Value) -> Value {
+    match v {
+        Value::Number(n) => {
+            let unsafe_int = n.as_i64().map_or_else(
+                || n.as_u64().is_some(),
+                |i| i.unsigned_abs() > MAX_SAFE as u64,
+            );
+            match n.as_f64() {
+                Some(f) if unsafe_int => {
+                    Number::from_f64(f).map_or(Value::Number(n), Value::Number)
+                }
+                _ => Value::Number(n),
+            }
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(to_js).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, to_js(v))).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integral_js_numbers_become_integers() {
+        let v = from_js(
+            json!({"a": 12345678901.0, "b": [1.5, -0.0, 3.0], "c": 1e300, "d": 9007199254740993.0}),
+        );
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":12345678901,"b":[1.5,0,3],"c":1e+300,"d":9007199254740992.0}"#
+        );
+    }
+
+    #[test]
+    fn integers_beyond_two_to_the_53_become_doubles() {
+        let v = to_js(
+            json!({"a": 9007199254740991_i64, "b": 9007199254740992_i64, "c": -9007199254740993_i64, "d": u64::MAX, "e": 1.5}),
+        );
+        assert_eq!(v["a"].as_i64(), Some(9007199254740991));
+        assert_eq!(
+            v["b"].as_f64().filter(|_| v["b"].is_f64()),
+            Some(9007199254740992.0)
+        );
+        assert_eq!(
+            v["c"].as_f64().filter(|_| v["c"].is_f64()),
+            Some(-9007199254740992.0)
+        );
+        assert_eq!(
+            v["d"].as_f64().filter(|_| v["d"].is_f64()),
+            Some(18446744073709551615.0)
+        );
+        assert_eq!(v["e"], json!(1.5));
+    }
+}

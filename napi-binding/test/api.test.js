@@ -1,0 +1,361 @@
+'use strict'
+// Every call of the addon, end to end, on the real addon, worker and guest.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } = require('node:fs')
+const { join } = require('node:path')
+const { Engine, REPO, tempProject, openProject, rejection, sha256 } = require('./helpers')
+
+const DEFAULTS = join(REPO, 'default-scripts')
+const bundled = readdirSync(DEFAULTS)
+  .filter((f) => f.endsWith('.py'))
+  .map((f) => f.slice(0, -3))
+  .sort()
+const kindOf = (slug) => /^# kind: *(\w+)/m.exec(readFileSync(join(DEFAULTS, `${slug}.py`), 'utf8'))[1]
+
+test('open: creates a project seeded with the bundled scripts, and reports it', async (t) => {
+  const { dir, engine } = await openProject(t)
+  assert.equal(engine.root, dir)
+  assert.equal(engine.closed, false)
+  const report = engine.openReport
+  assert.equal(report.rebuiltIndex, false)
+  assert.deepEqual(
+    report.defaults.map((d) => [d.action, d.slug]).sort(),
+    bundled.map((s) => ['seeded', s]),
+  )
+  for (const slug of bundled) {
+    assert.equal(readFileSync(join(dir, 'scripts', `${slug}.py`), 'utf8'), readFileSync(join(DEFAULTS, `${slug}.py`), 'utf8'))
+  }
+})
+
+test('open: a folder without scripts/ rejects with not-a-project and its path', async (t) => {
+  const dir = tempProject(t)
+  const err = await rejection(Engine.open(dir, { workers: 1 }))
+  assert.equal(err.name, 'BdsError')
+  assert.equal(err.code, 'not-a-project')
+  assert.equal(err.path, dir)
+  assert.equal(err.message, `${dir} is not a bDS project (no scripts/ folder); run \`bds init\` there first`)
+  assert.equal(existsSync(join(dir, 'scripts')), false)
+})
+
+test('open: a missing worker binary rejects with worker-unavailable naming the path', async (t) => {
+  const dir = tempProject(t)
+  const err = await rejection(Engine.open(dir, { create: true, workerPath: join(dir, 'no-such-worker') }))
+  assert.equal(err.code, 'worker-unavailable')
+  assert.match(err.message, new RegExp(`^cannot start the worker ${join(dir, 'no-such-worker')}: `))
+})
+
+test('open: zero workers is an invalid argument', async (t) => {
+  const err = await rejection(Engine.open(tempProject(t), { create: true, workers: 0 }))
+  assert.equal(err.code, 'invalid-argument')
+  assert.equal(err.message, 'workers must be at least 1')
+})
+
+test('listScripts: all, by kind, by enabled; readScript: the source on disk and its hash', async (t) => {
+  const { dir, engine } = await openProject(t)
+  const all = await engine.listScripts()
+  assert.deepEqual(all.map((e) => e.slug), bundled)
+  const transforms = await engine.listScripts({ kind: 'transform' })
+  assert.deepEqual(transforms.map((e) => e.slug), bundled.filter((s) => kindOf(s) === 'transform'))
+  assert.equal(transforms.length, 5)
+  assert.deepEqual(await engine.listScripts({ enabled: false }), [])
+
+  const { entry, source } = await engine.readScript('kbd')
+  const onDisk = readFileSync(join(dir, 'scripts', 'kbd.py'), 'utf8')
+  assert.equal(source, onDisk)
+  assert.equal(entry.slug, 'kbd')
+  assert.equal(entry.kind, 'macro')
+  assert.equal(entry.entrypoint, 'render')
+  assert.equal(entry.enabled, true)
+  assert.equal(entry.status, 'ok')
+  assert.equal(entry.contentHash, sha256(onDisk))
+  assert.equal(entry.size, Buffer.byteLength(onDisk))
+  assert.match(entry.updatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+})
+
+test('create, save (with conflict detection), enable, rename, delete', async (t) => {
+  const { dir, engine } = await openProject(t)
+  const file = (slug) => join(dir, 'scripts', `${slug}.py`)
+  const v1 = 'def render(ctx):\n    return {"html": "one"}\n'
+  const created = await engine.createScript('mine', v1)
+  assert.equal(created.slug, 'mine')
+  assert.equal(created.status, 'ok')
+  assert.equal(created.contentHash, sha256(v1))
+  assert.equal(readFileSync(file('mine'), 'utf8'), v1)
+
+  const again = await rejection(engine.createScript('mine', 'x = 1\n'))
+  assert.equal(again.code, 'already-exists')
+  assert.equal(readFileSync(file('mine'), 'utf8'), v1)
+
+  const v2 = 'def render(ctx):\n    return {"html": "two"}\n'
+  const saved = await engine.saveScript('mine', v2, created.contentHash)
+  assert.equal(saved.contentHash, sha256(v2))
+  assert.equal(readFileSync(file('mine'), 'utf8'), v2)
+
+  // The editor still holds v1's hash: the save is refused and the file is left alone.
+  const conflict = await rejection(engine.saveScript('mine', 'lost = True\n', created.contentHash))
+  assert.equal(conflict.code, 'conflict')
+  assert.equal(conflict.currentHash, sha256(v2))
+  assert.equal(readFileSync(file('mine'), 'utf8'), v2)
+
+  // A syntax error is saved (it is the user's text) and reported with its line.
+  const broken = 'def render(ctx):\n    return {"html": \n'
+  const bad = await engine.saveScript('mine', broken)
+  assert.equal(bad.status, 'compile-error')
+  assert.equal(bad.errorLine, 2)
+  assert.equal(readFileSync(file('mine'), 'utf8'), broken)
+  const diag = await engine.diagnostics()
+  assert.deepEqual(
+    diag.scripts.map((p) => [p.slug, p.status, p.line]),
+    [['mine', 'compile-error', 2]],
+  )
+  await engine.saveScript('mine', v2)
+
+  const off = await engine.setEnabled('mine', false)
+  assert.equal(off.enabled, false)
+  assert.deepEqual((await engine.listScripts({ enabled: false })).map((e) => e.slug), ['mine'])
+
+  const renamed = await engine.renameScript('mine', 'yours')
+  assert.equal(renamed.slug, 'yours')
+  assert.equal(renamed.id, created.id)
+  assert.equal(existsSync(file('mine')), false)
+  assert.equal(readFileSync(file('yours'), 'utf8').endsWith(v2.slice(v2.indexOf('def'))), true)
+
+  const trash = await engine.deleteScript('yours')
+  assert.equal(existsSync(file('yours')), false)
+  assert.equal(trash.startsWith(join(dir, '.bds', 'trash')), true)
+  assert.equal(existsSync(trash), true)
+  assert.equal((await rejection(engine.readScript('yours'))).code, 'not-found')
+  assert.equal((await engine.listScripts()).some((e) => e.slug === 'yours'), false)
+})
+
+test('names that would leave scripts/ are refused before anything is touched', async (t) => {
+  const { dir, engine } = await openProject(t)
+  for (const name of ['../evil', '/etc/passwd', 'a/b', 'UPPER', '', 'x'.repeat(65)]) {
+    const err = await rejection(engine.createScript(name, 'x = 1\n'))
+    assert.equal(err.code, 'invalid-name', name)
+    assert.equal(existsSync(join(dir, 'evil.py')), false)
+  }
+  assert.equal((await rejection(engine.readScript('../../etc/passwd'))).code, 'invalid-name')
+  assert.equal((await rejection(engine.runSource('x = 1\n', null, null, '../x'))).code, 'invalid-name')
+})
+
+test('sync: a file written while nothing watches is found', async (t) => {
+  const { dir, engine } = await openProject(t, { watch: false })
+  writeFileSync(join(dir, 'scripts', 'late.py'), 'def render(c):\n    return {"html": "late"}\n')
+  const report = await engine.sync()
+  assert.deepEqual(report, { added: ['late'], changed: [], removed: [], renamed: [], ignored: [] })
+  assert.equal((await engine.readScript('late')).entry.status, 'ok')
+})
+
+// The golden fixtures hold CPython's answers (fixtures/bless.py): through the addon, every
+// bundled script gives the same result, or the same exception type and message.
+test('runScript: every golden fixture through the addon agrees with CPython', async (t) => {
+  const { engine } = await openProject(t)
+  const casesDir = join(REPO, 'fixtures', 'cases')
+  let count = 0
+  for (const slug of readdirSync(casesDir).sort()) {
+    for (const name of readdirSync(join(casesDir, slug)).sort()) {
+      const c = JSON.parse(readFileSync(join(casesDir, slug, name), 'utf8'))
+      const where = `${slug}/${name}`
+      const opts = c.entry === 'render' ? undefined : { entry: c.entry }
+      if (c.expected.ok) {
+        const out = await engine.runScript(slug, c.context, opts)
+        assert.deepEqual(out.value, c.expected.result, where)
+      } else {
+        const err = await rejection(engine.runScript(slug, c.context, opts))
+        assert.equal(err.code, 'runtime', where)
+        assert.equal(err.excType, c.expected.error.exc_type, where)
+        assert.equal(err.detail, c.expected.error.message, where)
+        assert.equal(err.script, `${slug}.py`, where)
+      }
+      count++
+    }
+  }
+  assert.equal(count > 200, true, `only ${count} cases`)
+})
+
+test('runScript: stdout, duration, the default context, options', async (t) => {
+  const { engine } = await openProject(t)
+  await engine.createScript(
+    'echo',
+    'import random\ndef render(ctx):\n    print("keys:", sorted(ctx))\n    return {"ctx": ctx, "r": random.random()}\n',
+  )
+  const out = await engine.runScript('echo')
+  assert.deepEqual(out.value.ctx, { abi: 1, params: {}, args: [], inner: null, post: {}, site: {} })
+  assert.equal(out.stdout, "keys: ['abi', 'args', 'inner', 'params', 'post', 'site']\n")
+  assert.equal(out.stdoutTruncated, false)
+  assert.equal(out.durationUs > 0, true)
+  // Given keys are kept, missing ones filled in.
+  const given = await engine.runScript('echo', { params: { a: 1 }, post: { title: 'T' } })
+  assert.deepEqual(given.value.ctx, { params: { a: 1 }, post: { title: 'T' }, abi: 1, args: [], inner: null, site: {} })
+  // The same seed gives the same draw; the default seed is derived from script and context.
+  const a = await engine.runScript('echo', {}, { seed: 7 })
+  const b = await engine.runScript('echo', {}, { seed: 7, fresh: true })
+  const c = await engine.runScript('echo', {}, { seed: 8 })
+  assert.equal(a.value.r, b.value.r)
+  assert.notEqual(a.value.r, c.value.r)
+  // Another entry point.
+  await engine.createScript('two', 'def render(c):\n    return {"f": "render"}\ndef other(c):\n    return {"f": "other"}\n')
+  assert.deepEqual((await engine.runScript('two', null, { entry: 'other' })).value, { f: 'other' })
+})
+
+test('a rejected Promise for each error kind, with what the editor needs', async (t) => {
+  const { engine } = await openProject(t)
+  const run = (src, opts) => rejection(engine.runSource(src, null, opts, 'probe'))
+
+  const compile = await run('def render(ctx):\n    return {"a": 1\n')
+  assert.equal(compile.code, 'compile')
+  assert.equal(compile.script, 'probe.py')
+  assert.equal(compile.excType, 'SyntaxError')
+  assert.equal(compile.line, 2)
+  assert.equal(typeof compile.column, 'number')
+
+  const runtime = await run('def helper(x):\n    raise ValueError(f"bad {x}")\n\ndef render(ctx):\n    print("before")\n    return {"v": helper(0)}\n')
+  assert.equal(runtime.code, 'runtime')
+  assert.equal(runtime.excType, 'ValueError')
+  assert.equal(runtime.detail, 'bad 0')
+  assert.equal(runtime.line, 2)
+  assert.equal(runtime.message, 'probe.py: runtime error at line 2: bad 0')
+  assert.deepEqual(runtime.traceback, [
+    { file: 'probe.py', line: 6, function: 'render' },
+    { file: 'probe.py', line: 2, function: 'helper' },
+  ])
+  assert.equal(runtime.stdout, 'before\n')
+
+  const timeout = await run('def render(ctx):\n    while True:\n        pass\n', { deadlineMs: 50 })
+  assert.equal(timeout.code, 'timeout')
+
+  const memory = await run('def render(ctx):\n    x = []\n    while True:\n        x.append("a" * 1000000)\n', { memoryMib: 48 })
+  assert.equal(memory.code, 'memory')
+  assert.equal(memory.excType, 'MemoryError')
+  assert.equal(memory.line, 4)
+  const tiny = await run('def render(ctx):\n    return {}\n', { memoryMib: 8 })
+  assert.equal(tiny.code, 'memory')
+  assert.match(tiny.detail, /^the memory limit \(8 MiB\) is below the \d+ MiB the interpreter starts with$/)
+
+  const big = await run('def render(ctx):\n    return {"html": "x" * (2 * 1024 * 1024)}\n')
+  assert.equal(big.code, 'output-too-large')
+
+  const abi = await run('def render(ctx):\n    return [1, 2]\n')
+  assert.equal(abi.code, 'abi-violation')
+
+  const notLoaded = await rejection(engine.runScript('no-such-script'))
+  assert.equal(notLoaded.code, 'not-found')
+
+  const badContext = await rejection(engine.runScript('kbd', [1, 2]))
+  assert.equal(badContext.code, 'invalid-argument')
+  assert.equal(badContext.message, 'the context must be an object, not an array')
+
+  const badLimit = await rejection(engine.runScript('kbd', null, { deadlineMs: 0 }))
+  assert.equal(badLimit.code, 'invalid-argument')
+
+  // After all of these, the engine still answers.
+  assert.deepEqual((await engine.runScript('kbd', { args: ['A'] })).value, { html: '<kbd>A</kbd>' })
+})
+
+test('a worker killed in the middle of a call rejects with worker-crash; the next call works', async (t) => {
+  const { engine } = await openProject(t)
+  await engine.runScript('kbd', { args: ['A'] })
+  const children = () =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid
+        } catch {
+          return false
+        }
+      })
+      .map(Number)
+  const workers = children()
+  assert.equal(workers.length, 1)
+  const pending = rejection(engine.runSource('def render(c):\n    while True:\n        pass\n', null, { deadlineMs: 10000 }))
+  await new Promise((r) => setTimeout(r, 300))
+  process.kill(workers[0], 'SIGKILL')
+  const err = await pending
+  assert.equal(err.code, 'worker-crash')
+  assert.deepEqual((await engine.runScript('kbd', { args: ['B'] })).value, { html: '<kbd>B</kbd>' })
+})
+
+test('expand: macros become HTML, failures become diagnostics, repeats come from the cache', async (t) => {
+  const { engine } = await openProject(t)
+  const content = 'Press {{< kbd "Ctrl+C" >}}.\n\n{{< nope >}}\n'
+  const first = await engine.expand(content, { title: 'T' }, { title: 'S' })
+  // kbd's HTML for "Ctrl+C" is CPython's (fixtures/cases/kbd/01-basic.json shows the shape).
+  assert.equal(
+    first.html,
+    'Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.\n\n<span class="bds-macro-error" data-macro="nope">nope: no enabled macro named `nope`</span>\n',
+  )
+  assert.deepEqual(first.diagnostics, [
+    { document: 0, script: 'nope', line: 3, column: 1, kind: 'unknown-macro', message: 'no enabled macro named `nope`', traceback: [] },
+  ])
+  assert.equal(first.calls, 2)
+  assert.equal(first.cacheHits, 0)
+  const again = await engine.expand(content, { title: 'T' }, { title: 'S' })
+  assert.equal(again.html, first.html)
+  assert.equal(again.cacheHits, 1)
+  assert.deepEqual((await engine.diagnostics()).lastRender, first.diagnostics)
+
+  assert.equal((await rejection(engine.expand('x', 'not an object'))).code, 'invalid-argument')
+  assert.equal((await rejection(engine.expand('x', {}, [1]))).message, 'the site must be an object, not an array')
+
+  const metrics = await engine.metrics()
+  const kbd = metrics.find((m) => m.script === 'kbd.py')
+  assert.equal(kbd.calls, 1)
+  assert.equal(kbd.cacheHits, 1)
+  assert.equal(kbd.errors, 0)
+})
+
+test('transform: each step validated; a failing step keeps the post from before it', async (t) => {
+  const { engine } = await openProject(t)
+  for (const e of await engine.listScripts({ kind: 'transform' })) await engine.setEnabled(e.slug, false)
+  const header = (order) => `# ---\n# title: t\n# kind: transform\n# entrypoint: render\n# enabled: true\n# order: ${order}\n# ---\n`
+  await engine.createScript('t1-tag', header(1) + 'def render(ctx):\n    p = ctx["post"]\n    p["tags"] = p.get("tags", []) + ["one"]\n    return {"post": p}\n')
+  await engine.createScript('t2-boom', header(2) + 'def render(ctx):\n    raise RuntimeError("boom")\n')
+  await engine.createScript('t3-upper', header(3) + 'def render(ctx):\n    p = ctx["post"]\n    p["title"] = p["title"].upper()\n    return {"post": p}\n')
+  const out = await engine.transform({ title: 'Hello', content: '<p>x</p>', tags: [] })
+  assert.deepEqual(out.post, { title: 'HELLO', content: '<p>x</p>', tags: ['one'] })
+  assert.deepEqual(out.steps.map((s) => [s.script, s.ok]), [['t1-tag', true], ['t2-boom', false], ['t3-upper', true]])
+  assert.equal(out.steps[1].error.kind, 'runtime')
+  // The header is 7 lines, so the `raise` is on line 9.
+  assert.equal(out.steps[1].error.message, 'RuntimeError: boom (line 9)')
+  const bad = await rejection(engine.transform({ content: 'no title' }))
+  assert.equal(bad.code, 'invalid-argument')
+})
+
+test('close: twice is harmless, calls afterwards reject with closed, subscriptions end', async (t) => {
+  const dir = tempProject(t)
+  mkdirSync(join(dir, 'scripts'))
+  const engine = await Engine.open(dir, { workers: 1 })
+  const pending = engine.runScript('kbd', { args: ['X'] })
+  await Promise.all([engine.close(), engine.close()])
+  // A call already queued either finished before the workers stopped or says the engine closed.
+  try {
+    assert.deepEqual((await pending).value, { html: '<kbd>X</kbd>' })
+  } catch (err) {
+    assert.equal(err.code, 'closed')
+  }
+  assert.equal(engine.closed, true)
+  for (const p of [engine.listScripts(), engine.runScript('kbd'), engine.expand('x'), engine.metrics(), engine.sync()]) {
+    const err = await rejection(p)
+    assert.equal(err.code, 'closed')
+    assert.equal(err.message, 'the engine is closed')
+  }
+  assert.throws(() => engine.onChange(() => {}), /the engine is closed/)
+  assert.equal(engine.offChange(1), false)
+  await engine.close()
+})
+
+test('many concurrent calls: each answer is its own, store calls are not starved', async (t) => {
+  const { engine } = await openProject(t, { workers: 2 })
+  await engine.createScript('echo', 'def render(ctx):\n    return {"n": ctx["params"]["n"] * 2}\n')
+  const runs = Array.from({ length: 300 }, (_, n) => engine.runScript('echo', { params: { n } }))
+  const lists = Array.from({ length: 20 }, () => engine.listScripts({ kind: 'transform' }))
+  const expands = Array.from({ length: 20 }, (_, n) => engine.expand(`{{< kbd "K${n}" >}}`))
+  const [r, l, e] = await Promise.all([Promise.all(runs), Promise.all(lists), Promise.all(expands)])
+  assert.deepEqual(r.map((x) => x.value.n), Array.from({ length: 300 }, (_, n) => n * 2))
+  assert.equal(l.every((x) => x.length === 5), true)
+  assert.deepEqual(e.map((x) => x.html), Array.from({ length: 20 }, (_, n) => `<kbd>K${n}</kbd>`))
+})
