@@ -31,8 +31,11 @@ addon: build $(NODE_DEPS)
 addon-dts: build $(NODE_DEPS)
 	cd napi-binding && node scripts/build.mjs --write
 
+# `npm install` (which follows the lockfile) rather than `npm ci`: npm leaves the other
+# platforms' optional packages of @napi-rs/cli's lzma dependency out of the lockfile, and
+# `npm ci` then refuses it.
 $(NODE_DEPS): napi-binding/package.json napi-binding/package-lock.json
-	cd napi-binding && $(NPM) ci --no-audit --no-fund
+	cd napi-binding && $(NPM) install --no-audit --no-fund
 
 test: build addon
 	$(CARGO) test --release --workspace $(LOCKED)

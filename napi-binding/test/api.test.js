@@ -4,7 +4,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } = require('node:fs')
 const { join } = require('node:path')
-const { Engine, REPO, tempProject, openProject, rejection, sha256 } = require('./helpers')
+const { Engine, REPO, tempProject, openProject, rejection, sha256, childPids, threadNames, waitFor } = require('./helpers')
 
 const DEFAULTS = join(REPO, 'default-scripts')
 const bundled = readdirSync(DEFAULTS)
@@ -257,19 +257,7 @@ test('a rejected Promise for each error kind, with what the editor needs', async
 test('a worker killed in the middle of a call rejects with worker-crash; the next call works', async (t) => {
   const { engine } = await openProject(t)
   await engine.runScript('kbd', { args: ['A'] })
-  const children = () =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid
-        } catch {
-          return false
-        }
-      })
-      .map(Number)
-  const workers = children()
+  const workers = childPids()
   assert.equal(workers.length, 1)
   const pending = rejection(engine.runSource('def render(c):\n    while True:\n        pass\n', null, { deadlineMs: 10000 }))
   await new Promise((r) => setTimeout(r, 300))
@@ -325,10 +313,17 @@ test('transform: each step validated; a failing step keeps the post from before 
   assert.equal(bad.code, 'invalid-argument')
 })
 
-test('close: twice is harmless, calls afterwards reject with closed, subscriptions end', async (t) => {
+test('close: stops the workers and the watcher; twice is harmless; calls afterwards reject', async (t) => {
   const dir = tempProject(t)
   mkdirSync(join(dir, 'scripts'))
-  const engine = await Engine.open(dir, { workers: 1 })
+  // Threads name themselves as they start, so wait for the list to settle.
+  const ours = () => threadNames().filter((n) => /^bds-/.test(n)).sort().join(' ')
+  const same = (want) => () => ours() === want
+  await waitFor(same(''), 5_000, 'the threads of earlier tests to end')
+  const engine = await Engine.open(dir, { workers: 2 })
+  assert.equal(childPids().length, 2)
+  const running = 'bds-calls-0 bds-calls-1 bds-calls-2 bds-events bds-io-0 bds-io-1 bds-store-watch bds-watchdog bds-worker-stde bds-worker-stde'
+  await waitFor(same(running), 5_000, `the threads to be ${running}, not ${ours()}`)
   const pending = engine.runScript('kbd', { args: ['X'] })
   await Promise.all([engine.close(), engine.close()])
   // A call already queued either finished before the workers stopped or says the engine closed.
@@ -338,6 +333,9 @@ test('close: twice is harmless, calls afterwards reject with closed, subscriptio
     assert.equal(err.code, 'closed')
   }
   assert.equal(engine.closed, true)
+  assert.deepEqual(childPids(), [])
+  // The engine's threads (lanes, watcher, watchdog, event forwarder) end with it.
+  await waitFor(same(''), 5_000, 'the engine threads to end')
   for (const p of [engine.listScripts(), engine.runScript('kbd'), engine.expand('x'), engine.metrics(), engine.sync()]) {
     const err = await rejection(p)
     assert.equal(err.code, 'closed')

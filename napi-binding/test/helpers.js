@@ -1,5 +1,5 @@
 'use strict'
-const { mkdtempSync, rmSync } = require('node:fs')
+const { mkdtempSync, readFileSync, readdirSync, rmSync } = require('node:fs')
 const { tmpdir } = require('node:os')
 const { join } = require('node:path')
 const { createHash } = require('node:crypto')
@@ -45,6 +45,33 @@ async function waitFor(probe, ms, what) {
   }
 }
 
+/** Pids of this process's live child processes (the workers), from /proc. */
+function childPids() {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        return Number(ppid) === process.pid && state !== 'Z'
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+/** Names of this process's threads, from /proc (Linux cuts them at 15 bytes). */
+function threadNames() {
+  return readdirSync('/proc/self/task').map((t) => {
+    try {
+      return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim()
+    } catch {
+      return ''
+    }
+  })
+}
+
 const sha256 = (text) => createHash('sha256').update(text).digest('hex')
 
-module.exports = { Engine, REPO, tempProject, openProject, rejection, waitFor, sha256 }
+module.exports = { Engine, REPO, tempProject, openProject, rejection, waitFor, sha256, childPids, threadNames }
