@@ -21,6 +21,8 @@ const SPIN: Duration = Duration::from_micros(200);
 struct Queue {
     jobs: VecDeque<Job>,
     sleeping: usize,
+    /// Whether a thread is polling for jobs (at most one does).
+    spinning: bool,
     closed: bool,
 }
 
@@ -68,7 +70,7 @@ impl Lane {
             return Err(job);
         }
         q.jobs.push_back(job);
-        let wake = q.sleeping > 0;
+        let wake = q.sleeping > 0 && !q.spinning;
         drop(q);
         if wake {
             self.shared.ready.notify_one();
@@ -95,20 +97,38 @@ fn run(shared: &Shared) {
     loop {
         let job = {
             let mut q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
-            let spin_until = Instant::now() + SPIN;
+            let mut spin_until = None;
             loop {
                 if let Some(job) = q.jobs.pop_front() {
+                    if spin_until.is_some() {
+                        q.spinning = false;
+                    }
+                    // More work than this thread: hand it to a sleeping one.
+                    if !q.jobs.is_empty() && q.sleeping > 0 {
+                        shared.ready.notify_one();
+                    }
                     break job;
                 }
                 if q.closed {
+                    if spin_until.is_some() {
+                        q.spinning = false;
+                    }
                     return;
                 }
-                if Instant::now() < spin_until {
-                    drop(q);
-                    std::hint::spin_loop();
-                    std::thread::yield_now();
-                    q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
-                    continue;
+                if spin_until.is_none() && !q.spinning {
+                    q.spinning = true;
+                    spin_until = Some(Instant::now() + SPIN);
+                }
+                if let Some(until) = spin_until {
+                    if Instant::now() < until {
+                        drop(q);
+                        std::hint::spin_loop();
+                        std::thread::yield_now();
+                        q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                        continue;
+                    }
+                    q.spinning = false;
+                    spin_until = None;
                 }
                 q.sleeping += 1;
                 q = shared.ready.wait(q).unwrap_or_else(PoisonError::into_inner);
@@ -149,6 +169,33 @@ mod tests {
             (0..100).collect::<Vec<_>>()
         );
         assert!(got.iter().all(|g| g.1 == "t-0" || g.1 == "t-1"));
+    }
+
+    /// Two jobs queued at once run at once on two threads, whether the lane's threads are all
+    /// asleep or one of them is polling: the first job waits for the second, so a lane that
+    /// ran them one after the other would time out here.
+    #[test]
+    fn jobs_queued_together_run_together() {
+        let lane = Lane::new("t", 2).unwrap();
+        for idle in [SPIN * 10, Duration::ZERO, SPIN * 10, Duration::ZERO] {
+            std::thread::sleep(idle);
+            let (tx, rx) = channel::<()>();
+            let (done_tx, done_rx) = channel::<bool>();
+            lane.submit(Box::new(move || {
+                done_tx
+                    .send(rx.recv_timeout(Duration::from_secs(5)).is_ok())
+                    .unwrap();
+            }))
+            .map_err(|_| ())
+            .unwrap();
+            lane.submit(Box::new(move || tx.send(()).unwrap()))
+                .map_err(|_| ())
+                .unwrap();
+            assert!(
+                done_rx.recv().unwrap(),
+                "the second job did not run beside the first"
+            );
+        }
     }
 
     #[test]

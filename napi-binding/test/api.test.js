@@ -254,6 +254,34 @@ test('a rejected Promise for each error kind, with what the editor needs', async
   assert.deepEqual((await engine.runScript('kbd', { args: ['A'] })).value, { html: '<kbd>A</kbd>' })
 })
 
+test('a file that is not UTF-8 is reported as unreadable, with its path, and left untouched', async (t) => {
+  const { dir, engine } = await openProject(t, { watch: false })
+  const file = join(dir, 'scripts', 'latin1.py')
+  const bytes = Buffer.from('def render(c):\n    return {"html": "caf\xe9"}\n', 'latin1')
+  writeFileSync(file, bytes)
+  await engine.sync()
+  const err = await rejection(engine.runScript('latin1'))
+  assert.equal(err.code, 'unreadable')
+  assert.equal(err.path, file)
+  assert.equal(err.message, `${file} is not UTF-8 (invalid byte at ${bytes.indexOf(0xe9)})`)
+  assert.deepEqual(readFileSync(file), bytes)
+  assert.deepEqual((await engine.diagnostics()).scripts.map((p) => [p.slug, p.status]), [['latin1', 'not-utf8']])
+})
+
+test('open options reach the engine: the macro deadline and memory limit apply during expand', async (t) => {
+  const { engine } = await openProject(t, { macroDeadlineMs: 50, macroMemoryMib: 8 })
+  await engine.createScript('spin', 'def render(c):\n    while True:\n        pass\n')
+  const out = await engine.expand('{{< spin >}}')
+  assert.deepEqual(out.diagnostics.map((d) => [d.script, d.kind]), [['spin', 'memory']])
+  const { engine: slow } = await openProject(t, { macroDeadlineMs: 50 })
+  await slow.createScript('spin', 'def render(c):\n    while True:\n        pass\n')
+  const t0 = performance.now()
+  const timed = await slow.expand('{{< spin >}}')
+  assert.deepEqual(timed.diagnostics.map((d) => [d.script, d.kind]), [['spin', 'timeout']])
+  // Well before the 250 ms default (a loose bound: it only tells 50 ms from 250 ms).
+  assert.equal(performance.now() - t0 < 240, true)
+})
+
 test('a worker killed in the middle of a call rejects with worker-crash; the next call works', async (t) => {
   const { engine } = await openProject(t)
   await engine.runScript('kbd', { args: ['A'] })

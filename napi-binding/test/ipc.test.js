@@ -217,6 +217,7 @@ test('change events reach the renderer; destroyed windows are skipped; dispose e
   assert.deepEqual(seen, [{ kind: 'added', slug: 'outside', origin: 'external' }])
   assert.deepEqual(webContents.sent, [[CHANNELS.changed, { kind: 'added', slug: 'outside', origin: 'external' }]])
 
+  assert.throws(() => scripts.onChanged('not a function'), /onChanged needs a function/)
   stop()
   await scripts.create('quiet', 'x = 1\n')
   await waitFor(() => webContents.sent.length === 2, 5_000, 'the second send')
