@@ -91,8 +91,9 @@ export declare class Engine {
   /** Stops a subscription. Returns false if there was none with that id. */
   offChange(id: number): boolean
   /**
-   * Stops the watcher and the workers (waiting for calls in progress), drops every
-   * subscription. Calls made afterwards reject with `closed`. Closing twice is harmless.
+   * Waits for the calls in progress, then stops the watcher and the workers, and drops every
+   * subscription. Calls still queued, and calls made afterwards, reject with `closed`.
+   * Closing twice is harmless: every `close()` resolves once the engine has shut down.
    */
   close(): Promise<void>
 }

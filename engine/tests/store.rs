@@ -198,6 +198,11 @@ fn names_that_escape_scripts_are_refused_and_touch_nothing() {
         "e\u{301}vil",
         "evil\u{0}",
         "nul\u{200d}",
+        // Device names on Windows, whatever the machine the project is on now.
+        "con",
+        "nul",
+        "com1",
+        "lpt9",
     ] {
         assert!(
             matches!(store.create(name, "x"), Err(StoreError::InvalidName { .. })),
@@ -209,6 +214,9 @@ fn names_that_escape_scripts_are_refused_and_touch_nothing() {
         );
     }
     store.create("fine", "x = 1\n").unwrap();
+    // Only the exact device names: longer names that start like them are fine.
+    store.create("console", "x = 1\n").unwrap();
+    store.create("com10", "x = 1\n").unwrap();
     assert!(matches!(
         store.rename("fine", "../fine"),
         Err(StoreError::InvalidName { .. })
@@ -219,7 +227,10 @@ fn names_that_escape_scripts_are_refused_and_touch_nothing() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, BTreeSet::from(["fine.py".into()]));
+    assert_eq!(
+        names,
+        BTreeSet::from(["com10.py".into(), "console.py".into(), "fine.py".into()])
+    );
 }
 
 #[test]
@@ -626,4 +637,40 @@ fn bds_init_seeds_the_bundled_defaults() {
         .map(|e| e.slug)
         .collect();
     assert_eq!(listed, bundled);
+}
+
+/// A check that could not run (the worker died, the engine is closing) says nothing about the
+/// script: the entry is `unchecked`, not `compile-error`, and the next sync checks it again.
+#[test]
+fn a_check_that_could_not_run_leaves_the_script_unchecked_until_the_next_sync() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    struct Flaky(AtomicBool);
+    impl bds_engine::Checker for Flaky {
+        fn check(&self, script: &bds_engine::Script) -> Result<(), bds_engine::ScriptError> {
+            if self.0.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let pool = bds_engine::Pool::new(bds_engine::PoolConfig::default().workers(1)).unwrap();
+            pool.close();
+            pool.check(script)
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    let checker = Arc::new(Flaky(AtomicBool::new(false)));
+    let (store, _) =
+        ScriptStore::open_with_defaults(dir.path(), Some(checker.clone()), &[]).unwrap();
+    let e = store
+        .create("fine", "def render(c):\n    return {}\n")
+        .unwrap();
+    assert_eq!(e.status, ScriptStatus::Unchecked);
+    assert_eq!(
+        e.error.as_deref(),
+        Some("not checked: the engine is closed")
+    );
+    checker.0.store(true, Ordering::SeqCst);
+    let report = store.sync().unwrap();
+    assert_eq!(report.changed, vec!["fine".to_owned()]);
+    let e = store.get("fine").unwrap();
+    assert_eq!((e.status, e.error), (ScriptStatus::Ok, None));
 }

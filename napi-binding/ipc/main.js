@@ -32,7 +32,7 @@ const ROUTES = {
 
 const ERROR_FIELDS = ['code', 'message', 'detail', 'script', 'excType', 'line', 'column', 'traceback', 'stdout', 'currentHash']
 
-/** An error as data the renderer may see: known fields only, no stack, no paths. */
+/** An error as data the renderer may see: known fields only, no stack. */
 function errorInfo(err) {
   if (err && err.name === 'BdsError' && typeof err.code === 'string') {
     const info = {}
@@ -61,6 +61,23 @@ function registerHandlers(ipcMain, engine, options = {}) {
     const wc = typeof options.webContents === 'function' ? options.webContents() : options.webContents
     return wc ? (Array.isArray(wc) ? wc : [wc]) : []
   }
+  // Subscribe first: on a closed engine this throws before any handler is installed.
+  const subscription = engine.onChange((change) => {
+    let list = []
+    try {
+      list = targets()
+    } catch (err) {
+      console.error('bds: options.webContents() threw:', err)
+    }
+    for (const wc of list) {
+      try {
+        if (wc && !(typeof wc.isDestroyed === 'function' && wc.isDestroyed())) wc.send(CHANNELS.changed, change)
+      } catch (err) {
+        // One window going away must not stop the others hearing, nor crash the main process.
+        console.error('bds: could not send a change event:', err)
+      }
+    }
+  })
   for (const [channel, [params, call]] of Object.entries(ROUTES)) {
     ipcMain.handle(channel, async (event, ...args) => {
       try {
@@ -74,11 +91,6 @@ function registerHandlers(ipcMain, engine, options = {}) {
       }
     })
   }
-  const subscription = engine.onChange((change) => {
-    for (const wc of targets()) {
-      if (wc && !(typeof wc.isDestroyed === 'function' && wc.isDestroyed())) wc.send(CHANNELS.changed, change)
-    }
-  })
   let disposed = false
   return function dispose() {
     if (disposed) return

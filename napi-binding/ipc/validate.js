@@ -5,6 +5,8 @@
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/
 const HASH = /^[0-9a-f]{64}$/
+/** `con.py` and friends name devices, not files, on Windows (the engine refuses them too). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const KINDS = ['macro', 'utility', 'transform']
 /** The store indexes scripts up to 1 MiB. */
@@ -12,6 +14,9 @@ const MAX_SOURCE_BYTES = 1 << 20
 /** A run's context (as JSON) and its nesting, as the ABI allows. */
 const MAX_CONTEXT_BYTES = 1 << 20
 const MAX_DEPTH = 64
+/** Values in one context at most: structured clone keeps shared references, so a few dozen
+ * objects that each point twice at the next would otherwise make millions of paths to walk. */
+const MAX_VALUES = 100_000
 /** What the renderer may ask of one run at most. */
 const MAX_DEADLINE_MS = 30_000
 const MAX_MEMORY_MIB = 512
@@ -47,6 +52,9 @@ const check = {
         : 'use 1 to 64 lowercase letters a-z, digits, "-" and "_", starting with a letter or digit'
       throw new RequestError('invalid-name', `${where}: ${JSON.stringify(v)} is not a valid script name: ${why}`)
     }
+    if (WINDOWS_DEVICE.test(v)) {
+      throw new RequestError('invalid-name', `${where}: ${JSON.stringify(v)} is not a valid script name: it is a device name on Windows`)
+    }
     return v
   },
   source(v, where) {
@@ -77,7 +85,7 @@ const check = {
   context(v, where) {
     if (v === undefined || v === null) return undefined
     if (!isPlainObject(v)) throw new RequestError('invalid-argument', `${where}: expected an object, got ${describe(v)}`)
-    json(v, where, 0)
+    json(v, where, 0, { left: MAX_VALUES })
     const bytes = Buffer.byteLength(JSON.stringify(v), 'utf8')
     if (bytes > MAX_CONTEXT_BYTES) throw new RequestError('invalid-argument', `${where}: the context is ${bytes} bytes of JSON, over the ${MAX_CONTEXT_BYTES}-byte limit`)
     return v
@@ -112,19 +120,20 @@ function integer(v, where, min, max) {
 }
 
 /** Only what JSON can say: no functions, dates, maps, typed arrays, NaN or cycles. */
-function json(v, where, depth) {
+function json(v, where, depth, budget) {
   if (depth > MAX_DEPTH) throw new RequestError('invalid-argument', `${where}: nested deeper than ${MAX_DEPTH} levels`)
+  if (--budget.left < 0) throw new RequestError('invalid-argument', `${where}: more than ${MAX_VALUES} values`)
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new RequestError('invalid-argument', `${where}: ${v} is not a JSON number`)
     return
   }
   if (Array.isArray(v)) {
-    v.forEach((x, i) => json(x, `${where}[${i}]`, depth + 1))
+    v.forEach((x, i) => json(x, `${where}[${i}]`, depth + 1, budget))
     return
   }
   if (isPlainObject(v)) {
-    for (const [k, x] of Object.entries(v)) json(x, `${where}.${k}`, depth + 1)
+    for (const [k, x] of Object.entries(v)) json(x, `${where}.${k}`, depth + 1, budget)
     return
   }
   throw new RequestError('invalid-argument', `${where}: ${describe(v)} is not JSON`)

@@ -1,8 +1,8 @@
 //! The `Engine` class: one open project, its worker pool, its watcher and its listeners.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bds_engine::{self as engine, CallOptions, Limits, Pool, PoolConfig, Project, Script};
@@ -34,8 +34,40 @@ struct State {
     /// Store work: reading, saving, listing (never queued behind a slow script).
     io: Lane,
     watcher: Mutex<Option<engine::Watcher>>,
-    closing: AtomicBool,
+    /// Every job holds it for reading while it runs; `close()` takes it for writing (so it
+    /// waits for the jobs in progress) and sets it, so jobs that start later reject `closed`.
+    gate: RwLock<bool>,
     last_render: Mutex<Vec<Diagnostic>>,
+}
+
+impl State {
+    /// Waits for the jobs in progress, then stops the watcher (its thread finishes a sync it
+    /// is in, with the workers still there) and the workers.
+    fn shut_down(&self) {
+        *self.gate.write().unwrap_or_else(PoisonError::into_inner) = true;
+        lock(&self.watcher).take();
+        self.project.pool().close();
+    }
+}
+
+/// Set once the engine has shut down; a second `close()` waits for it.
+#[derive(Default)]
+struct Done {
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn finish(&self) {
+        *lock(&self.done) = true;
+        self.cv.notify_all();
+    }
+    fn wait(&self) {
+        let mut done = lock(&self.done);
+        while !*done {
+            done = self.cv.wait(done).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -53,6 +85,7 @@ enum Which {
 #[napi]
 pub struct Engine {
     state: Arc<Mutex<Option<Arc<State>>>>,
+    shut_down: Arc<Done>,
     listeners: Listeners,
     next_listener: AtomicU32,
     root: String,
@@ -64,6 +97,22 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("root", &self.root)
             .finish_non_exhaustive()
+    }
+}
+
+/// An engine collected without `close()` shuts down on a thread of its own: joining the
+/// watcher and stopping workers must not hold up the JS thread the finalizer runs on.
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(state) = lock(&self.state).take() {
+            let done = self.shut_down.clone();
+            let _ = std::thread::Builder::new()
+                .name("bds-close".into())
+                .spawn(move || {
+                    state.shut_down();
+                    done.finish();
+                });
+        }
     }
 }
 
@@ -144,8 +193,7 @@ impl Engine {
             return Err(Failure::invalid("the project folder is empty"));
         }
         let workers = match o.workers {
-            Some(0) => return Err(Failure::invalid("workers must be at least 1")),
-            Some(n) => n as usize,
+            Some(n) => within("workers", n, 1, MAX_WORKERS)? as usize,
             None => PoolConfig::default().worker_count(),
         };
         let mut config = PoolConfig::default().workers(workers);
@@ -159,15 +207,27 @@ impl Engine {
             config = config.cache_dir(p);
         }
         if let Some(n) = o.max_live_instances {
-            config = config.max_live_instances((n as usize).max(1));
+            config = config.max_live_instances(within("maxLiveInstances", n, 1, 1024)? as usize);
         }
         let mut limits = Limits::macro_call();
         if let Some(ms) = o.macro_deadline_ms {
-            limits = limits.with_deadline(Duration::from_millis(u64::from(ms.max(1))));
+            let ms = within("macroDeadlineMs", ms, 1, MAX_DEADLINE_MS)?;
+            limits = limits.with_deadline(Duration::from_millis(u64::from(ms)));
         }
         if let Some(mib) = o.macro_memory_mib {
-            limits = limits.with_memory_mib(u64::from(mib.max(1)));
+            limits = limits.with_memory_mib(u64::from(within(
+                "macroMemoryMib",
+                mib,
+                1,
+                MAX_MEMORY_MIB,
+            )?));
         }
+        let debounce = within(
+            "watchDebounceMs",
+            o.watch_debounce_ms.unwrap_or(100),
+            0,
+            60_000,
+        )?;
 
         let pool = Pool::new(config)?;
         let checker: Arc<dyn engine::Checker> = Arc::new(pool.clone());
@@ -185,8 +245,7 @@ impl Engine {
         };
         let events = store.subscribe();
         let watcher = if o.watch.unwrap_or(true) {
-            let debounce = Duration::from_millis(u64::from(o.watch_debounce_ms.unwrap_or(100)));
-            match store.watch(debounce) {
+            match store.watch(Duration::from_millis(u64::from(debounce))) {
                 Ok(w) => Some(w),
                 Err(e) => {
                     pool.close();
@@ -206,7 +265,7 @@ impl Engine {
             io: Lane::new("bds-io", 2).map_err(lane_err)?,
             project,
             watcher: Mutex::new(watcher),
-            closing: AtomicBool::new(false),
+            gate: RwLock::new(false),
             last_render: Mutex::new(Vec::new()),
         };
         let listeners: Listeners = Arc::default();
@@ -227,6 +286,7 @@ impl Engine {
             .map_err(lane_err)?;
         Ok(Engine {
             state: Arc::new(Mutex::new(Some(Arc::new(state)))),
+            shut_down: Arc::default(),
             listeners,
             next_listener: AtomicU32::new(1),
             root: dir.display().to_string(),
@@ -257,14 +317,16 @@ impl Engine {
         };
         let job_state = state.clone();
         let job = Box::new(move || {
-            let mut result = guarded(|| work(&job_state));
-            // A call that lost its worker to `close()` says so plainly.
-            if let Err(f) = &result
-                && f.code() == ErrorCode::WorkerCrash
-                && job_state.closing.load(Ordering::SeqCst)
-            {
-                result = Err(Failure::closed());
-            }
+            let closed = job_state
+                .gate
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let result = if *closed {
+                Err(Failure::closed())
+            } else {
+                guarded(|| work(&job_state))
+            };
+            drop(closed);
             settle(deferred, result);
         });
         if lane.submit(job).is_err() {
@@ -320,10 +382,24 @@ impl Engine {
         slug: String,
     ) -> napi::Result<PromiseRaw<'env, ScriptSource>> {
         self.schedule(env, Which::Io, move |s| {
+            // The entry must describe the very bytes returned: its hash is what a later save
+            // checks for conflicts. A file changed between the two reads is synced and read again.
             let store = s.project.store();
-            let source = store.read(&slug)?;
-            let entry = store.get(&slug)?.into();
-            Ok(ScriptSource { entry, source })
+            let mut tries = 0;
+            loop {
+                let source = store.read(&slug)?;
+                let mut entry = store.get(&slug)?;
+                let hash = Script::new("", source.as_str()).hash_hex();
+                if entry.content_hash == hash || tries == 2 {
+                    entry.content_hash = hash;
+                    return Ok(ScriptSource {
+                        entry: entry.into(),
+                        source,
+                    });
+                }
+                store.sync()?;
+                tries += 1;
+            }
         })
     }
 
@@ -582,17 +658,21 @@ impl Engine {
         l.len() != before
     }
 
-    /// Stops the watcher and the workers (waiting for calls in progress), drops every
-    /// subscription. Calls made afterwards reject with `closed`. Closing twice is harmless.
+    /// Waits for the calls in progress, then stops the watcher and the workers, and drops every
+    /// subscription. Calls still queued, and calls made afterwards, reject with `closed`.
+    /// Closing twice is harmless: every `close()` resolves once the engine has shut down.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let state = lock(&self.state).take();
         lock(&self.listeners).clear();
+        let done = self.shut_down.clone();
         detached(env, move || {
-            if let Some(state) = state {
-                state.closing.store(true, Ordering::SeqCst);
-                lock(&state.watcher).take();
-                state.project.pool().close();
+            match state {
+                Some(state) => {
+                    state.shut_down();
+                    done.finish();
+                }
+                None => done.wait(),
             }
             Ok(())
         })
@@ -636,19 +716,32 @@ pub(crate) fn run_context(context: Option<Value>) -> Result<Value, Failure> {
     Ok(Value::Object(ctx))
 }
 
+/// Most workers one engine starts.
+const MAX_WORKERS: u32 = 64;
+/// Longest deadline a call may ask for: an hour.
+const MAX_DEADLINE_MS: u32 = 3_600_000;
+/// The guest is 32-bit wasm: it cannot address more than 4 GiB.
+const MAX_MEMORY_MIB: u32 = 4096;
+
+/// `v`, if it is within `min..=max` (JS numbers like -1 arrive as huge u32s).
+fn within(name: &str, v: u32, min: u32, max: u32) -> Result<u32, Failure> {
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Failure::invalid(format!(
+            "{name} must be from {min} to {max}, not {v}"
+        )))
+    }
+}
+
 fn run_options(o: RunOptions) -> Result<CallOptions, Failure> {
     let mut limits = Limits::run_button();
     if let Some(ms) = o.deadline_ms {
-        if ms == 0 {
-            return Err(Failure::invalid("deadlineMs must be at least 1"));
-        }
+        let ms = within("deadlineMs", ms, 1, MAX_DEADLINE_MS)?;
         limits = limits.with_deadline(Duration::from_millis(u64::from(ms)));
     }
     if let Some(mib) = o.memory_mib {
-        if mib == 0 {
-            return Err(Failure::invalid("memoryMib must be at least 1"));
-        }
-        limits = limits.with_memory_mib(u64::from(mib));
+        limits = limits.with_memory_mib(u64::from(within("memoryMib", mib, 1, MAX_MEMORY_MIB)?));
     }
     let mut opts = CallOptions::run_button().with_limits(limits);
     if let Some(entry) = o.entry {
@@ -715,7 +808,7 @@ mod tests {
             ..RunOptions::default()
         })
         .unwrap_err();
-        assert_eq!(e.message, "deadlineMs must be at least 1");
+        assert_eq!(e.message, "deadlineMs must be from 1 to 3600000, not 0");
         let o = run_options(RunOptions {
             deadline_ms: Some(50),
             memory_mib: Some(16),

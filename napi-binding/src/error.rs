@@ -115,6 +115,7 @@ impl Failure {
         Self::new(ErrorCode::Closed, "the engine is closed")
     }
 
+    #[cfg(test)]
     pub(crate) fn code(&self) -> ErrorCode {
         self.fields.code
     }
@@ -218,7 +219,10 @@ impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
         let code = match e {
             EngineError::Closed => ErrorCode::Closed,
-            _ => ErrorCode::WorkerUnavailable,
+            EngineError::WorkerNotFound { .. }
+            | EngineError::Spawn { .. }
+            | EngineError::Handshake { .. }
+            | EngineError::Version { .. } => ErrorCode::WorkerUnavailable,
         };
         Failure::new(code, e.to_string())
     }

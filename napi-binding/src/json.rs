@@ -2,20 +2,23 @@
 //! addon reads a JS number as `JSON.stringify` would write it and a Python number as
 //! `JSON.parse` would read it:
 //!
-//! - coming in, an integral number within ±(2^53 − 1) is an integer (`3`, not `3.0`), so a
-//!   script sees `int` where the JSON text would have said `3`;
+//! - coming in, an integral number that fits 64 bits is an integer (`3`, not `3.0`), so a
+//!   script sees `int` where `JSON.stringify` would have written `3` (it writes every integral
+//!   number below 10^21 without a fraction; beyond 64 bits the ABI has no integers);
 //! - going out, an integer beyond ±(2^53 − 1) becomes the nearest double, not a `BigInt`
 //!   (which `JSON.stringify` and most renderers cannot handle).
 
 use serde_json::{Number, Value};
 
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+/// 2^63: integral doubles below it in magnitude fit an `i64` exactly.
+const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
 
 /// A value received from JS, with integral numbers as integers.
 pub(crate) fn from_js(v: Value) -> Value {
     match v {
         Value::Number(n) => Value::Number(match n.as_f64() {
-            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => {
+            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < TWO_TO_63 => {
                 Number::from(f as i64)
             }
             _ => n,
@@ -55,11 +58,12 @@ mod tests {
     #[test]
     fn integral_js_numbers_become_integers() {
         let v = from_js(
-            json!({"a": 12345678901.0, "b": [1.5, -0.0, 3.0], "c": 1e300, "d": 9007199254740993.0}),
+            json!({"a": 12345678901.0, "b": [1.5, -0.0, 3.0], "c": 1e300, "d": 9007199254740993.0, "e": -4611686018427387904.0, "f": 1e19}),
         );
         assert_eq!(
             serde_json::to_string(&v).unwrap(),
-            r#"{"a":12345678901,"b":[1.5,0,3],"c":1e+300,"d":9007199254740992.0}"#
+            // 9007199254740993 is not a double: JS holds (and JSON.stringify writes) ...992.
+            r#"{"a":12345678901,"b":[1.5,0,3],"c":1e+300,"d":9007199254740992,"e":-4611686018427387904,"f":1e+19}"#
         );
     }
 

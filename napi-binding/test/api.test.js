@@ -45,10 +45,20 @@ test('open: a missing worker binary rejects with worker-unavailable naming the p
   assert.match(err.message, new RegExp(`^cannot start the worker ${join(dir, 'no-such-worker')}: `))
 })
 
-test('open: zero workers is an invalid argument', async (t) => {
-  const err = await rejection(Engine.open(tempProject(t), { create: true, workers: 0 }))
-  assert.equal(err.code, 'invalid-argument')
-  assert.equal(err.message, 'workers must be at least 1')
+test('open: out-of-range options are invalid arguments, not wrapped-around numbers', async (t) => {
+  const dir = tempProject(t)
+  const cases = [
+    [{ workers: 0 }, 'workers must be from 1 to 64, not 0'],
+    // -1 reaches Rust as 4294967295.
+    [{ workers: -1 }, 'workers must be from 1 to 64, not 4294967295'],
+    [{ macroDeadlineMs: 0 }, 'macroDeadlineMs must be from 1 to 3600000, not 0'],
+    [{ macroMemoryMib: 5000 }, 'macroMemoryMib must be from 1 to 4096, not 5000'],
+  ]
+  for (const [options, message] of cases) {
+    const err = await rejection(Engine.open(dir, { create: true, ...options }))
+    assert.equal(err.code, 'invalid-argument')
+    assert.equal(err.message, message)
+  }
 })
 
 test('listScripts: all, by kind, by enabled; readScript: the source on disk and its hash', async (t) => {
@@ -247,8 +257,9 @@ test('a rejected Promise for each error kind, with what the editor needs', async
   assert.equal(badContext.code, 'invalid-argument')
   assert.equal(badContext.message, 'the context must be an object, not an array')
 
-  const badLimit = await rejection(engine.runScript('kbd', null, { deadlineMs: 0 }))
+  const badLimit = await rejection(engine.runScript('kbd', null, { deadlineMs: -1 }))
   assert.equal(badLimit.code, 'invalid-argument')
+  assert.equal(badLimit.message, 'deadlineMs must be from 1 to 3600000, not 4294967295')
 
   // After all of these, the engine still answers.
   assert.deepEqual((await engine.runScript('kbd', { args: ['A'] })).value, { html: '<kbd>A</kbd>' })
@@ -349,19 +360,23 @@ test('close: stops the workers and the watcher; twice is harmless; calls afterwa
   const same = (want) => () => ours() === want
   await waitFor(same(''), 5_000, 'the threads of earlier tests to end')
   const engine = await Engine.open(dir, { workers: 2 })
+  await engine.createScript('slow', 'def render(c):\n    s = 0\n    for i in range(300000):\n        s += i\n    return {"s": s}\n')
   assert.equal(childPids().length, 2)
   const running = 'bds-calls-0 bds-calls-1 bds-calls-2 bds-events bds-io-0 bds-io-1 bds-store-watch bds-watchdog bds-worker-stde bds-worker-stde'
   await waitFor(same(running), 5_000, `the threads to be ${running}, not ${ours()}`)
-  const pending = engine.runScript('kbd', { args: ['X'] })
-  await Promise.all([engine.close(), engine.close()])
-  // A call already queued either finished before the workers stopped or says the engine closed.
-  try {
-    assert.deepEqual((await pending).value, { html: '<kbd>X</kbd>' })
-  } catch (err) {
-    assert.equal(err.code, 'closed')
-  }
-  assert.equal(engine.closed, true)
+  // Calls in progress finish; calls still queued reject with `closed`, never with a crash.
+  const pending = Array.from({ length: 12 }, () => engine.runScript('slow').then((r) => r.value.s, (e) => e.code))
+  await new Promise((r) => setTimeout(r, 20))
+  const first = engine.close()
+  const second = engine.close()
+  await second
+  // The second close() resolved only once the engine had shut down.
   assert.deepEqual(childPids(), [])
+  await first
+  const outcomes = await Promise.all(pending)
+  assert.equal(outcomes.every((o) => o === 44999850000 || o === 'closed'), true, JSON.stringify(outcomes))
+  assert.equal(outcomes.includes('closed'), true, JSON.stringify(outcomes))
+  assert.equal(engine.closed, true)
   // The engine's threads (lanes, watcher, watchdog, event forwarder) end with it.
   await waitFor(same(''), 5_000, 'the engine threads to end')
   for (const p of [engine.listScripts(), engine.runScript('kbd'), engine.expand('x'), engine.metrics(), engine.sync()]) {
@@ -374,6 +389,29 @@ test('close: stops the workers and the watcher; twice is harmless; calls afterwa
   await engine.close()
 })
 
+test('an engine collected without close() stops its workers', () => {
+  const { spawnSync } = require('node:child_process')
+  const child = `
+    const { Engine, childPids, tempProject } = require(${JSON.stringify(join(__dirname, 'helpers.js'))})
+    ;(async () => {
+      const fs = require('node:fs'), os = require('node:os'), path = require('node:path')
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bds-gc-'))
+      let engine = await Engine.open(dir, { create: true, workers: 2 })
+      await engine.runScript('kbd', { args: ['A'] })
+      if (childPids().length !== 2) throw new Error('expected 2 workers')
+      engine = null
+      for (let i = 0; i < 5; i++) { global.gc(); await new Promise((r) => setTimeout(r, 10)) }
+      const t0 = Date.now()
+      while (childPids().length && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20))
+      fs.rmSync(dir, { recursive: true, force: true })
+      console.log(JSON.stringify({ workers: childPids().length }))
+    })().catch((e) => { console.error(e); process.exit(1) })
+  `
+  const out = spawnSync(process.execPath, ['--expose-gc', '-e', child], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(out.status, 0, out.stderr)
+  assert.deepEqual(JSON.parse(out.stdout), { workers: 0 })
+})
+
 test('many concurrent calls: each answer is its own, store calls are not starved', async (t) => {
   const { engine } = await openProject(t, { workers: 2 })
   await engine.createScript('echo', 'def render(ctx):\n    return {"n": ctx["params"]["n"] * 2}\n')
@@ -382,6 +420,15 @@ test('many concurrent calls: each answer is its own, store calls are not starved
   const expands = Array.from({ length: 20 }, (_, n) => engine.expand(`{{< kbd "K${n}" >}}`))
   const [r, l, e] = await Promise.all([Promise.all(runs), Promise.all(lists), Promise.all(expands)])
   assert.deepEqual(r.map((x) => x.value.n), Array.from({ length: 300 }, (_, n) => n * 2))
+  // Store calls have threads of their own: a listing answers while both workers are busy.
+  await engine.createScript('slow', 'def render(c):\n    s = 0\n    for i in range(2000000):\n        s += i\n    return {"s": s}\n')
+  let slowDone = 0
+  const slow = [1, 2].map(() => engine.runScript('slow', null, { deadlineMs: 30_000 }).then(() => slowDone++))
+  await new Promise((r) => setTimeout(r, 20))
+  const listed = await engine.listScripts({ kind: 'transform' })
+  assert.equal(listed.length, 5)
+  assert.equal(slowDone, 0, 'the listing waited for the slow runs')
+  await Promise.all(slow)
   assert.equal(l.every((x) => x.length === 5), true)
   assert.deepEqual(e.map((x) => x.html), Array.from({ length: 20 }, (_, n) => `<kbd>K${n}</kbd>`))
 })

@@ -160,7 +160,7 @@ test('malformed requests are refused at the boundary, with what was wrong', asyn
   const call = (channel, ...args) => ipcMain.invoke(channel, trustedEvent, ...args)
   const refused = async (channel, args, code, message) => {
     const res = await call(channel, ...args)
-    assert.deepEqual(res, { ok: false, error: { code, message } }, `${channel} ${JSON.stringify(args)}`)
+    assert.deepEqual(res, { ok: false, error: { code, message } }, `${channel}: ${message}`)
   }
   await refused(CHANNELS.read, [42], 'invalid-argument', 'bds:scripts:read: slug: expected a script name, got a number')
   await refused(CHANNELS.read, ['../../etc/passwd'], 'invalid-name', 'bds:scripts:read: slug: "../../etc/passwd" is not a valid script name: it would leave the scripts/ folder')
@@ -179,6 +179,17 @@ test('malformed requests are refused at the boundary, with what was wrong', asyn
   let deep = {}
   for (let i = 0; i < 70; i++) deep = { d: deep }
   await refused(CHANNELS.run, ['kbd', deep], 'invalid-argument', 'bds:scripts:run: context' + '.d'.repeat(65) + ': nested deeper than 64 levels')
+  // Shared references survive structured clone: 60 objects, each pointing twice at the next,
+  // would be 2^60 paths to walk.
+  let dag = {}
+  for (let i = 0; i < 60; i++) dag = { a: dag, b: dag }
+  const t0 = Date.now()
+  const shared = await call(CHANNELS.run, 'kbd', dag)
+  assert.equal(shared.error.code, 'invalid-argument')
+  // Where the count runs out depends on the walk's order; the message names that place.
+  assert.match(shared.error.message, /^bds:scripts:run: context(\.[ab])+: more than 100000 values$/)
+  assert.equal(Date.now() - t0 < 5_000, true)
+  await refused(CHANNELS.create, ['con', 'x = 1\n'], 'invalid-name', 'bds:scripts:create: slug: "con" is not a valid script name: it is a device name on Windows')
   await refused(CHANNELS.run, ['kbd', {}, { deadlineMs: 3_600_000 }], 'invalid-argument', 'bds:scripts:run: options.deadlineMs: expected a whole number from 1 to 30000, got 3600000')
   await refused(CHANNELS.run, ['kbd', {}, { memoryMib: 1.5 }], 'invalid-argument', 'bds:scripts:run: options.memoryMib: expected a whole number from 1 to 512, got 1.5')
   await refused(CHANNELS.run, ['kbd', {}, { entry: 'os.system' }], 'invalid-argument', 'bds:scripts:run: options.entry: expected a Python function name, got "os.system"')

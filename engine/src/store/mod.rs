@@ -28,7 +28,7 @@ pub use defaults::{DefaultAction, DefaultScript, bundled as bundled_defaults};
 pub use header::{HeaderError, Meta, ScriptKind};
 pub use watch::Watcher;
 
-use crate::{Script, ScriptError};
+use crate::{ErrorKind, Script, ScriptError};
 use index::Index;
 
 /// Largest script the store indexes and runs (the file itself is left alone).
@@ -331,6 +331,14 @@ pub fn validate_slug(name: &str) -> Result<(), StoreError> {
     }
     if !name.as_bytes()[0].is_ascii_alphanumeric() {
         return bad("it must start with a letter or a digit");
+    }
+    // `con.py` and friends name devices, not files, on Windows.
+    let device = matches!(name, "con" | "prn" | "aux" | "nul")
+        || (name.len() == 4
+            && (name.starts_with("com") || name.starts_with("lpt"))
+            && name.as_bytes()[3].is_ascii_digit());
+    if device {
+        return bad("it is a device name on Windows");
     }
     Ok(())
 }
@@ -841,6 +849,12 @@ impl ScriptStore {
         if let Some(checker) = &self.inner.checker {
             match checker.check(&Script::new(format!("{slug}.py"), source)) {
                 Ok(()) => entry.status = ScriptStatus::Ok,
+                // The check itself could not run (a worker died, the engine is closing): that
+                // says nothing about the script. Left `unchecked`, so the next sync checks it.
+                Err(e) if matches!(e.kind, ErrorKind::WorkerCrash | ErrorKind::NotLoaded) => {
+                    entry.status = ScriptStatus::Unchecked;
+                    entry.error = Some(format!("not checked: {}", e.message));
+                }
                 Err(e) => {
                     entry.status = ScriptStatus::CompileError;
                     let what = if e.exc_type.is_empty() {
