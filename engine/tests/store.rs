@@ -674,3 +674,48 @@ fn a_check_that_could_not_run_leaves_the_script_unchecked_until_the_next_sync() 
     let e = store.get("fine").unwrap();
     assert_eq!((e.status, e.error), (ScriptStatus::Ok, None));
 }
+
+/// A save compiles the new source before it locks the index: while the compile waits (for a
+/// worker busy with a long run, say), listing and reading go on.
+#[test]
+fn a_save_does_not_hold_the_index_while_its_compile_waits() {
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Sender, channel};
+    struct Gate {
+        entered: Mutex<Sender<()>>,
+        release: Mutex<Receiver<()>>,
+    }
+    impl bds_engine::Checker for Gate {
+        fn check(&self, _: &bds_engine::Script) -> Result<(), bds_engine::ScriptError> {
+            self.entered.lock().unwrap().send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    let (entered_tx, entered) = channel();
+    let (release, release_rx) = channel();
+    let gate = Arc::new(Gate {
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+    });
+    let (store, _) = ScriptStore::open_with_defaults(dir.path(), Some(gate), &[]).unwrap();
+    let saver = {
+        let store = store.clone();
+        std::thread::spawn(move || store.create("slow", "def render(c):\n    return {}\n"))
+    };
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    // The compile is waiting. A listing from another thread must still answer.
+    let (listed_tx, listed) = channel();
+    let lister = store.clone();
+    std::thread::spawn(move || listed_tx.send(lister.list(ListFilter::default()).map(|l| l.len())));
+    let answer = listed.recv_timeout(Duration::from_secs(10));
+    release.send(()).unwrap();
+    assert_eq!(
+        answer.expect("the listing waited for the compile").unwrap(),
+        0
+    );
+    let entry = saver.join().unwrap().unwrap();
+    assert_eq!(entry.status, ScriptStatus::Ok);
+}

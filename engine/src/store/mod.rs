@@ -197,6 +197,12 @@ pub struct ListFilter {
     pub enabled: Option<bool>,
 }
 
+/// A compile result for one content, computed before the index was locked.
+struct Prechecked {
+    hash: String,
+    result: Result<(), ScriptError>,
+}
+
 /// Compiles a script for the index's status column. [`crate::Pool`] implements it.
 pub trait Checker: Send + Sync {
     fn check(&self, script: &Script) -> Result<(), ScriptError>;
@@ -526,11 +532,12 @@ impl ScriptStore {
     pub fn create(&self, slug: &str, source: &str) -> Result<ScriptEntry, StoreError> {
         let path = self.path_of(slug)?;
         check_size(&path, source.len() as u64)?;
+        let pre = self.precheck(slug, source);
         let index = self.index();
         if !create_new(&path, source.as_bytes())? {
             return Err(StoreError::AlreadyExists(slug.to_owned()));
         }
-        let entry = self.reindex(&index, slug)?;
+        let entry = self.reindex(&index, slug, pre.as_ref())?;
         drop(index);
         self.publish(vec![StoreEvent::Added {
             slug: slug.to_owned(),
@@ -549,6 +556,7 @@ impl ScriptStore {
     ) -> Result<ScriptEntry, StoreError> {
         let path = self.path_of(slug)?;
         check_size(&path, source.len() as u64)?;
+        let pre = self.precheck(slug, source);
         let index = self.index();
         let current = match std::fs::read(&path) {
             Ok(b) => b,
@@ -567,7 +575,7 @@ impl ScriptStore {
             });
         }
         atomic_write(&path, source.as_bytes())?;
-        let entry = self.reindex(&index, slug)?;
+        let entry = self.reindex(&index, slug, pre.as_ref())?;
         drop(index);
         self.publish(vec![StoreEvent::Changed {
             slug: slug.to_owned(),
@@ -618,6 +626,11 @@ impl ScriptStore {
     pub fn rename(&self, from: &str, to: &str) -> Result<ScriptEntry, StoreError> {
         let src = self.path_of(from)?;
         let dst = self.path_of(to)?;
+        // Tracebacks name the file, so the script is checked under its new name.
+        let pre = self
+            .read(from)
+            .ok()
+            .and_then(|source| self.precheck(to, &source));
         let index = self.index();
         if !src.exists() {
             return Err(StoreError::NotFound(from.to_owned()));
@@ -637,7 +650,7 @@ impl ScriptStore {
         }
         sync_dir(&self.inner.scripts);
         Index::rename(&index.conn, &index.path, from, to)?;
-        let entry = self.reindex(&index, to)?;
+        let entry = self.reindex(&index, to, pre.as_ref())?;
         drop(index);
         self.publish(vec![StoreEvent::Renamed {
             from: from.to_owned(),
@@ -715,7 +728,7 @@ impl ScriptStore {
             {
                 continue;
             }
-            let entry = self.describe(slug, &path)?;
+            let entry = self.describe(slug, &path, None)?;
             match old {
                 Some(old)
                     if old.content_hash == entry.content_hash && old.status == entry.status =>
@@ -777,15 +790,38 @@ impl ScriptStore {
     }
 
     /// Re-reads one file into the index (the caller holds the index lock).
-    fn reindex(&self, index: &Index, slug: &str) -> Result<ScriptEntry, StoreError> {
+    /// Compiles `source` before the index is locked: a compile waits for a free worker, and the
+    /// lock must not wait with it (every other store call would).
+    fn precheck(&self, slug: &str, source: &str) -> Option<Prechecked> {
+        let checker = self.inner.checker.as_ref()?;
+        let script = Script::new(format!("{slug}.py"), source);
+        Some(Prechecked {
+            hash: script.hash_hex(),
+            result: checker.check(&script),
+        })
+    }
+
+    fn reindex(
+        &self,
+        index: &Index,
+        slug: &str,
+        pre: Option<&Prechecked>,
+    ) -> Result<ScriptEntry, StoreError> {
         let path = self.path_of(slug)?;
-        let entry = self.describe(slug, &path)?;
+        let entry = self.describe(slug, &path, pre)?;
         let id = Index::upsert(&index.conn, &index.path, &entry)?;
         Ok(ScriptEntry { id, ..entry })
     }
 
     /// What the index should say about a file.
-    fn describe(&self, slug: &str, path: &Path) -> Result<ScriptEntry, StoreError> {
+    /// The index entry for the file at `path` now. `pre`: a compile result for some content,
+    /// used when the file still has that content.
+    fn describe(
+        &self,
+        slug: &str,
+        path: &Path,
+        pre: Option<&Prechecked>,
+    ) -> Result<ScriptEntry, StoreError> {
         let meta = std::fs::metadata(path).map_err(io_err(path))?;
         let mut entry = ScriptEntry {
             id: 0,
@@ -847,7 +883,11 @@ impl ScriptStore {
             }
         }
         if let Some(checker) = &self.inner.checker {
-            match checker.check(&Script::new(format!("{slug}.py"), source)) {
+            let result = match pre {
+                Some(p) if p.hash == entry.content_hash => p.result.clone(),
+                _ => checker.check(&Script::new(format!("{slug}.py"), source)),
+            };
+            match result {
                 Ok(()) => entry.status = ScriptStatus::Ok,
                 // The check itself could not run (a worker died, the engine is closing): that
                 // says nothing about the script. Left `unchecked`, so the next sync checks it.
