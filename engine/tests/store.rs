@@ -675,10 +675,10 @@ fn a_check_that_could_not_run_leaves_the_script_unchecked_until_the_next_sync() 
     assert_eq!((e.status, e.error), (ScriptStatus::Ok, None));
 }
 
-/// A save compiles the new source before it locks the index: while the compile waits (for a
+/// A save, and a sync, compile before they lock the index: while a compile waits (for a
 /// worker busy with a long run, say), listing and reading go on.
 #[test]
-fn a_save_does_not_hold_the_index_while_its_compile_waits() {
+fn saves_and_syncs_do_not_hold_the_index_while_a_compile_waits() {
     use std::sync::Mutex;
     use std::sync::mpsc::{Sender, channel};
     struct Gate {
@@ -718,4 +718,32 @@ fn a_save_does_not_hold_the_index_while_its_compile_waits() {
     );
     let entry = saver.join().unwrap().unwrap();
     assert_eq!(entry.status, ScriptStatus::Ok);
+
+    // The same for a file changed outside the app, found by a sync (what the watcher runs).
+    std::fs::write(
+        dir.path().join("scripts/outside.py"),
+        "def render(c):\n    return {}\n",
+    )
+    .unwrap();
+    let syncer = {
+        let store = store.clone();
+        std::thread::spawn(move || store.sync())
+    };
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (listed_tx, listed) = channel();
+    let lister = store.clone();
+    std::thread::spawn(move || listed_tx.send(lister.list(ListFilter::default()).map(|l| l.len())));
+    let answer = listed.recv_timeout(Duration::from_secs(10));
+    release.send(()).unwrap();
+    assert_eq!(
+        answer
+            .expect("the listing waited for the sync's compile")
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        syncer.join().unwrap().unwrap().added,
+        vec!["outside".to_owned()]
+    );
+    assert_eq!(store.get("outside").unwrap().status, ScriptStatus::Ok);
 }

@@ -15,6 +15,7 @@ pub(crate) mod header;
 mod index;
 mod watch;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -195,6 +196,13 @@ impl SyncReport {
 pub struct ListFilter {
     pub kind: Option<ScriptKind>,
     pub enabled: Option<bool>,
+}
+
+/// The script files in `scripts/` (sorted slugs), and the files there that are not scripts the
+/// store can index, with why.
+struct Scan {
+    files: Vec<String>,
+    ignored: Vec<(String, String)>,
 }
 
 /// A compile result for one content, computed before the index was locked.
@@ -666,11 +674,54 @@ impl ScriptStore {
     }
 
     fn sync_as(&self, origin: Origin) -> Result<SyncReport, StoreError> {
-        let index = self.index();
-        let known = index.all()?;
-        let mut report = SyncReport::default();
+        let pre = self.precheck_stale()?;
+        self.sync_locked(origin, &pre)
+    }
+
+    /// Whether the index's row `old` still describes a file with this metadata (and needs no
+    /// check): then a sync leaves it alone.
+    fn up_to_date(&self, old: Option<&ScriptEntry>, meta: &std::fs::Metadata) -> bool {
+        old.is_some_and(|old| {
+            old.size == meta.len()
+                && old.mtime_ns == mtime_ns(meta)
+                && !(old.status == ScriptStatus::Unchecked && self.inner.checker.is_some())
+        })
+    }
+
+    /// Compiles, before the index is locked, the files a sync is about to look at (new ones,
+    /// changed ones, unchecked ones): a compile waits for a free worker, and the lock must not
+    /// wait with it. A file that changes again meanwhile is simply compiled under the lock.
+    fn precheck_stale(&self) -> Result<HashMap<String, Prechecked>, StoreError> {
+        let mut out = HashMap::new();
+        if self.inner.checker.is_none() {
+            return Ok(out);
+        }
+        let known = self.index().all()?;
+        for slug in self.scan()?.files {
+            let path = self.inner.scripts.join(format!("{slug}.py"));
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.len() > MAX_SOURCE_BYTES
+                || self.up_to_date(known.iter().find(|k| k.slug == slug), &meta)
+            {
+                continue;
+            }
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if let Some(pre) = self.precheck(&slug, &source) {
+                out.insert(slug, pre);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What is in `scripts/`.
+    fn scan(&self) -> Result<Scan, StoreError> {
         let dir = &self.inner.scripts;
         let mut files = Vec::new();
+        let mut ignored = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
             let entry = entry.map_err(io_err(dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -682,7 +733,7 @@ impl ScriptStore {
             };
             let file_type = entry.file_type().map_err(io_err(&entry.path()))?;
             if file_type.is_symlink() {
-                report.ignored.push((
+                ignored.push((
                     name,
                     "a symbolic link (scripts must be files inside scripts/)".into(),
                 ));
@@ -696,14 +747,26 @@ impl ScriptStore {
                     StoreError::InvalidName { why, .. } => why.to_owned(),
                     other => other.to_string(),
                 };
-                report
-                    .ignored
-                    .push((name, format!("not a valid script name: {why}")));
+                ignored.push((name, format!("not a valid script name: {why}")));
                 continue;
             }
             files.push(slug.to_owned());
         }
         files.sort();
+        Ok(Scan { files, ignored })
+    }
+
+    fn sync_locked(
+        &self,
+        origin: Origin,
+        pre: &HashMap<String, Prechecked>,
+    ) -> Result<SyncReport, StoreError> {
+        let index = self.index();
+        let known = index.all()?;
+        let mut report = SyncReport::default();
+        let dir = &self.inner.scripts;
+        let Scan { files, ignored } = self.scan()?;
+        report.ignored = ignored;
         let tx = index
             .conn
             .unchecked_transaction()
@@ -719,16 +782,10 @@ impl ScriptStore {
                 Err(_) => continue, // vanished meanwhile; the next sync sees it gone
             };
             let old = known.iter().find(|k| &k.slug == slug);
-            let unchecked = old.is_some_and(|o| o.status == ScriptStatus::Unchecked)
-                && self.inner.checker.is_some();
-            if let Some(old) = old
-                && old.size == meta.len()
-                && old.mtime_ns == mtime_ns(&meta)
-                && !unchecked
-            {
+            if self.up_to_date(old, &meta) {
                 continue;
             }
-            let entry = self.describe(slug, &path, None)?;
+            let entry = self.describe(slug, &path, pre.get(slug))?;
             match old {
                 Some(old)
                     if old.content_hash == entry.content_hash && old.status == entry.status =>
