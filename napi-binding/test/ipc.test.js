@@ -189,8 +189,12 @@ test('malformed requests are refused at the boundary, with what was wrong', asyn
   // Where the count runs out depends on the walk's order; the message names that place.
   assert.match(shared.error.message, /^bds:scripts:run: context(\.[ab])+: more than 100000 values$/)
   assert.equal(Date.now() - t0 < 5_000, true)
+  const big = { post: { content: 'x'.repeat(1 << 20) } }
+  const bigBytes = Buffer.byteLength(JSON.stringify(big))
+  await refused(CHANNELS.run, ['kbd', big], 'invalid-argument', `bds:scripts:run: context: the context is ${bigBytes} bytes of JSON, over the 1048576-byte limit`)
   await refused(CHANNELS.create, ['con', 'x = 1\n'], 'invalid-name', 'bds:scripts:create: slug: "con" is not a valid script name: it is a device name on Windows')
   await refused(CHANNELS.run, ['kbd', {}, { deadlineMs: 3_600_000 }], 'invalid-argument', 'bds:scripts:run: options.deadlineMs: expected a whole number from 1 to 30000, got 3600000')
+  await refused(CHANNELS.run, ['kbd', {}, { memoryMib: 4096 }], 'invalid-argument', 'bds:scripts:run: options.memoryMib: expected a whole number from 1 to 512, got 4096')
   await refused(CHANNELS.run, ['kbd', {}, { memoryMib: 1.5 }], 'invalid-argument', 'bds:scripts:run: options.memoryMib: expected a whole number from 1 to 512, got 1.5')
   await refused(CHANNELS.run, ['kbd', {}, { entry: 'os.system' }], 'invalid-argument', 'bds:scripts:run: options.entry: expected a Python function name, got "os.system"')
   await refused(CHANNELS.run, ['kbd', {}, { workerPath: '/bin/sh' }], 'invalid-argument', 'bds:scripts:run: options: unknown option "workerPath" (known: entry, deadlineMs, memoryMib, seed, fresh)')
