@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # ---
 """A value from the post's metadata, or else the site's, escaped.
 
@@ -69,9 +69,9 @@ def render(context):
         raise ValueError(f"from must be post or site, not {where!r}")
     sources = []
     if where in (None, "post"):
-        sources.append(((context.get("post") or {}), "post.meta"))
+        sources.append((context.get("post"), "post.meta"))
     if where in (None, "site"):
-        sources.append(((context.get("site") or {}), "site.meta"))
+        sources.append((context.get("site"), "site.meta"))
     for owner, _ in sources:
         value = lookup(owner.get("meta") if isinstance(owner, dict) else None, key)
         if value is not MISSING:

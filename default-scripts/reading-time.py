@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # ---
 """How long the post takes to read: ``{{< reading-time >}}`` gives
 ``<span class="reading-time">4 min read</span>``.
@@ -40,7 +40,7 @@ def render(context):
     label = params.get("label", "min read")
     if isinstance(label, bool) or not isinstance(label, (str, int, float)):
         raise ValueError(f"label must be text, not {label!r}")
-    post = context.get("post") or {}
+    post = context.get("post")
     content = post.get("content") if isinstance(post, dict) else None
     if content is None:
         content = ""

@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # ---
 """A link to another post of the site, found by its slug; a missing post is an error, so broken
 internal links are caught when the page is rendered.
@@ -24,6 +24,25 @@ import re
 
 SPACE = re.compile(r"\s")
 
+# slug -> post, built once per list of posts. In bds the site is shared, read-only data: every
+# call of this script sees the very same `posts` object until the site changes, so the index
+# is built once per site rather than scanning thousands of posts on every call. (Holding the
+# list itself keeps its identity from being reused by another object.)
+_index = (None, {})
+
+
+def find(posts, slug):
+    global _index
+    if _index[0] is not posts:
+        by_slug = {}
+        for p in posts:
+            if isinstance(p, dict):
+                s = p.get("slug")
+                if isinstance(s, str) and s not in by_slug:
+                    by_slug[s] = p
+        _index = (posts, by_slug)
+    return _index[1].get(slug)
+
 
 def text(name, value):
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -38,11 +57,11 @@ def render(context):
     if raw is None:
         raise ValueError("ref needs a post slug: {{< ref hello-world >}}")
     slug = text("slug", raw)
-    site = context.get("site") or {}
+    site = context.get("site")
     posts = site.get("posts") if isinstance(site, dict) else None
     if not isinstance(posts, list):
         posts = []
-    target = next((p for p in posts if isinstance(p, dict) and p.get("slug") == slug), None)
+    target = find(posts, slug)
     if target is None:
         raise ValueError(f"ref: no post with the slug {slug!r}")
     href = target.get("url")

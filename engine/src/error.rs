@@ -7,7 +7,7 @@ use serde::Serialize;
 pub use bds_ipc::ErrorKind;
 
 /// One line of a Python traceback, outermost first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TraceFrame {
     pub file: String,
     pub line: u32,
@@ -101,7 +101,7 @@ impl ScriptError {
             ErrorKind::Memory => 13,
             ErrorKind::OutputTooLarge => 14,
             ErrorKind::AbiViolation => 15,
-            ErrorKind::WorkerCrash | ErrorKind::NotLoaded => 16,
+            ErrorKind::WorkerCrash | ErrorKind::NotLoaded | ErrorKind::NotShared => 16,
         }
     }
 }

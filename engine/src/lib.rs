@@ -41,20 +41,24 @@ mod metrics;
 mod pool;
 mod process;
 mod script;
+mod shared;
 mod store;
 mod watchdog;
 
+pub use bds_ipc::Read;
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
 pub use limits::{CallOptions, Clock, Limits};
 pub use macros::{
-    Diagnostic, Expansion, MacroCall, MacroMetrics, Node, ParseError, Project, ProjectError,
-    TransformOutcome, TransformStep, error_marker, parse, typed,
+    BuildEvent, BuildOptions, BuildSummary, Diagnostic, DocOutput, Document, Expansion, MacroCall,
+    MacroMetrics, Node, ParseError, Project, ProjectError, TransformOutcome, TransformStep,
+    error_marker, parse, typed,
 };
 pub use metrics::ScriptMetrics;
-pub use pool::{CallOutput, Pool, PoolConfig, PoolStats};
+pub use pool::{CallOutput, Pool, PoolConfig, PoolStats, SharedCall};
 pub use script::Script;
+pub use shared::{MAX_SHARED_BYTES, SharedError, SharedValue};
 pub use store::{
-    Checker, DefaultAction, DefaultScript, HeaderError, ListFilter, MAX_SOURCE_BYTES, Meta,
-    OpenReport, Origin, ScriptEntry, ScriptKind, ScriptStatus, ScriptStore, StoreError, StoreEvent,
-    SyncReport, Watcher, bundled_defaults, validate_slug,
+    CachedResult, Checker, DefaultAction, DefaultScript, DocEntry, HeaderError, ListFilter,
+    MAX_SOURCE_BYTES, Meta, OpenReport, Origin, ResultEntry, ScriptEntry, ScriptKind, ScriptStatus,
+    ScriptStore, StoreError, StoreEvent, SyncReport, Watcher, bundled_defaults, validate_slug,
 };

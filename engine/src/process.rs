@@ -43,6 +43,8 @@ pub(crate) struct WorkerProcess {
     stdout: BufReader<ChildStdout>,
     stderr_tail: Arc<Mutex<Vec<u8>>>,
     pub(crate) loaded: HashSet<Hash>,
+    /// Shared values sent to this worker (it may have dropped some since: it then says so).
+    pub(crate) shared: HashSet<Hash>,
     pub(crate) init: Duration,
     next_id: u64,
 }
@@ -93,6 +95,7 @@ impl WorkerProcess {
             stdout: BufReader::with_capacity(1 << 16, stdout),
             stderr_tail,
             loaded: HashSet::new(),
+            shared: HashSet::new(),
             init: Duration::ZERO,
             next_id: 1,
         };

@@ -151,7 +151,7 @@ fn run_refuses_bad_input_clearly() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "bds: --timeout-ms takes a whole number, not `soon`\n"
+        "error: invalid value 'soon' for '--timeout-ms <N>': invalid digit found in string\n\nFor more information, try '--help'.\n"
     );
     let o = bds(&["run", "/nonexistent/x.py"], None);
     assert_eq!(o.status.code(), Some(3));
@@ -389,4 +389,380 @@ fn two_processes_writing_one_project_do_not_corrupt_it() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+#[test]
+fn help_and_version_describe_the_commands() {
+    let o = bds(&["--help"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    for command in [
+        "run",
+        "check",
+        "expand",
+        "transform",
+        "build",
+        "init",
+        "scripts",
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{command} "))),
+            "{command} is not in:\n{help}"
+        );
+    }
+    let o = bds(&["expand", "--help"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("--site <SITE.json>"), "{help}");
+    let o = bds(&["scripts", "update", "--help"], None);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for option in ["--file <FILE|->", "--base <HASH>", "--project <DIR>"] {
+        assert!(help.contains(option), "{option} is not in:\n{help}");
+    }
+    let o = bds(&["--version"], None);
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), format!("bds {}\n", env!("CARGO_PKG_VERSION")))
+    );
+    // No command at all: the help, on stderr, as a usage error.
+    let o = bds(&[], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Commands:"));
+}
+
+#[test]
+fn usage_errors_exit_2_with_clap_messages() {
+    let o = bds(&["run", "x.py", "--bogus"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: unexpected argument '--bogus' found"),
+        "{err}"
+    );
+    let o = bds(&["run", "x.py", "--timeout-ms", "abc"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .starts_with("error: invalid value 'abc' for '--timeout-ms <N>'")
+    );
+    let o = bds(&["run", "x.py", "--entry"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'--entry <NAME>'"));
+    let o = bds(&["scripts", "list", "--kind", "plugin"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with(
+        "error: invalid value 'plugin' for '--kind <KIND>': expected macro, utility or transform"
+    ));
+    for args in [&["check"][..], &["frobnicate"], &["scripts", "show"]] {
+        assert_eq!(bds(args, None).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn the_example_site_expands_without_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/site");
+    let posts = [
+        "about.md",
+        "posts/bundle/index.md",
+        "posts/getting-started.md",
+        "posts/hello-world.md",
+        "posts/keyboard-shortcuts.md",
+        "posts/talks/watching-talks.md",
+    ];
+    for post in posts {
+        let file = format!("{site}/content/{post}");
+        let o = bds(
+            &[
+                "expand",
+                &file,
+                "--site",
+                &format!("{site}/site.json"),
+                "--project",
+                &root,
+                "--workers",
+                "1",
+            ],
+            None,
+        );
+        let html = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{post}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!html.contains("bds-macro-error"), "{post}: {html}");
+    }
+}
+
+/// The example site's folder, and its posts' ids.
+const SITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/site");
+const SITE_POSTS: [&str; 6] = [
+    "about.md",
+    "posts/bundle/index.md",
+    "posts/getting-started.md",
+    "posts/hello-world.md",
+    "posts/keyboard-shortcuts.md",
+    "posts/talks/watching-talks.md",
+];
+
+/// The summary line: the last line of stderr.
+fn summary_line(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr);
+    err.lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn build_writes_the_example_site_then_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blog").display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let out = dir.path().join("public");
+    let content = format!("{SITE}/content");
+    let site = format!("{SITE}/site.json");
+    let out_s = out.display().to_string();
+    let args = [
+        "build",
+        content.as_str(),
+        "--site",
+        site.as_str(),
+        "--project",
+        root.as_str(),
+        "--out",
+        out_s.as_str(),
+        "--workers",
+        "1",
+    ];
+    let o = bds(&args, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(o.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "only the summary: {err}");
+    let line = summary_line(&o);
+    assert!(line.starts_with("bds: built 6 posts in "), "{line}");
+    assert!(
+        line.contains(" s: 6 rendered, 0 unchanged; ")
+            && line.ends_with("; no diagnostics; 6 files written"),
+        "{line}"
+    );
+    for post in SITE_POSTS {
+        let page = out.join(post.replace(".md", ".html"));
+        let html =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        assert!(!html.contains("bds-macro-error"), "{post}: {html}");
+    }
+    assert!(!out.join(".draft-ideas.html").exists());
+    let kbd = std::fs::read_to_string(out.join("posts/hello-world.html")).unwrap();
+    assert!(kbd.contains("<kbd>Ctrl</kbd>+<kbd>S</kbd>"), "{kbd}");
+
+    // Nothing changed: every post is reused, no file is written.
+    let o = bds(&args, None);
+    assert_eq!(o.status.code(), Some(0));
+    let line = summary_line(&o);
+    assert!(
+        line.contains(" s: 0 rendered, 6 unchanged; ") && line.ends_with("; 0 files written"),
+        "{line}"
+    );
+    // A page changed by hand is put back, and only that one.
+    std::fs::write(out.join("about.html"), "edited").unwrap();
+    let o = bds(&args, None);
+    assert!(
+        summary_line(&o).ends_with("; 1 file written"),
+        "{}",
+        summary_line(&o)
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("about.html")).unwrap(),
+        "edited"
+    );
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--json", "--no-reuse"]);
+    let o = bds(&json_args, None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json_out(&o);
+    assert_eq!(v["summary"]["posts"], 6);
+    assert_eq!(v["summary"]["rendered"], 6);
+    assert_eq!(v["summary"]["files_written"], 0);
+    assert_eq!(v["errors"], json!([]));
+    let ids: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, SITE_POSTS);
+    let hello = &v["posts"][3];
+    assert_eq!(
+        hello["output"],
+        out.join("posts/hello-world.html").display().to_string()
+    );
+    assert_eq!(
+        (hello["reused"].clone(), hello["diagnostics"].clone()),
+        (json!(false), json!([]))
+    );
+    assert!(hello.get("html").is_none());
+
+    // The last build recorded which posts call `kbd` (about.md only shows one, escaped).
+    let o = bds(&["scripts", "show", "kbd", "--project", &root], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json_out(&o)["slug"], "kbd");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "used by 3 posts (from the last build): posts/getting-started.md (2 calls), \
+         posts/hello-world.md (1 call), posts/keyboard-shortcuts.md (4 calls)\n"
+    );
+    let o = bds(&["scripts", "show", "youtube", "--project", &root], None);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "used by 1 post (from the last build): posts/talks/watching-talks.md (1 call)\n"
+    );
+}
+
+#[test]
+fn build_reports_bad_posts_and_writes_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blog").display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let content = dir.path().join("content");
+    std::fs::create_dir_all(content.join("posts")).unwrap();
+    for (name, text) in [
+        ("good.md", "---\ntitle: Good\n---\nPress {{< kbd Esc >}}.\n"),
+        (
+            "unknown.md",
+            "---\ntitle: Unknown\n---\nText\n{{< nope >}}\n",
+        ),
+        ("bad.md", "---\ntitle: [unclosed\n---\nBody\n"),
+        ("tags.md", "---\ntitle: Tags\ntags: 3\n---\nBody\n"),
+    ] {
+        write(&content.join("posts"), name, text);
+    }
+    let out = dir.path().join("out");
+    let site = write(dir.path(), "site.json", r#"{"title": "T"}"#);
+    let c = content.display().to_string();
+    let o = bds(
+        &[
+            "build",
+            &c,
+            "--site",
+            &site,
+            "--project",
+            &root,
+            "--out",
+            &out.display().to_string(),
+            "--workers",
+            "1",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("{c}/posts/bad.md:2: invalid YAML front matter: ")),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{c}/posts/tags.md: invalid post: ")),
+        "{err}"
+    );
+    assert_eq!(
+        lines[2],
+        format!("{c}/posts/unknown.md:5:1: unknown-macro nope: no enabled macro named `nope`")
+    );
+    assert!(
+        lines[3].starts_with("bds: built 2 posts in ")
+            && lines[3].contains("; 1 diagnostic in 1 post; 2 files written; 2 errors"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("posts/good.html")).unwrap(),
+        "Press <kbd>Esc</kbd>.\n"
+    );
+    assert!(
+        std::fs::read_to_string(out.join("posts/unknown.html"))
+            .unwrap()
+            .contains("bds-macro-error")
+    );
+    assert!(!out.join("posts/bad.html").exists());
+    assert!(!out.join("posts/tags.html").exists());
+}
+
+#[test]
+fn build_refuses_a_site_that_is_not_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let site = write(dir.path(), "site.json", "[1, 2]");
+    let out = dir.path().join("out").display().to_string();
+    let content = format!("{SITE}/content");
+    let o = bds(
+        &[
+            "build",
+            &content,
+            "--site",
+            &site,
+            "--project",
+            &root,
+            "--out",
+            &out,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("bds: the site {site} must be a JSON object\n")
+    );
+    assert!(!std::path::Path::new(&out).exists());
+    let o = bds(&["build", &content, "--project", &root], None);
+    assert_eq!(o.status.code(), Some(2), "--site is required");
+    let o = bds(&["build", "--help"], None);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for option in [
+        "--site <SITE.json>",
+        "--out <DIR>",
+        "--project <DIR>",
+        "--workers <N>",
+        "--json",
+        "--no-reuse",
+    ] {
+        assert!(help.contains(option), "{option} is not in:\n{help}");
+    }
+}
+
+#[test]
+fn run_shares_post_and_site_read_only_like_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "m.py",
+        "def render(c):\n    t = c['post']['title'] + ' / ' + c['site']['title']\n    try:\n        c['post']['title'] = 'changed'\n        w = 'writable'\n    except Exception as e:\n        w = type(e).__name__\n    return {'html': t, 'w': w}\n",
+    );
+    let o = bds(
+        &["run", &s, "--context", "-"],
+        Some(r#"{"abi": 1, "args": [], "post": {"title": "P"}, "site": {"title": "S"}}"#),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let v = json_out(&o);
+    assert_eq!(v["result"]["html"], "P / S");
+    assert_ne!(v["result"]["w"], "writable");
 }

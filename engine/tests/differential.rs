@@ -5,6 +5,8 @@
 //! Contexts are built from the script's golden cases: their parameter names, post and site,
 //! with random values of every JSON type (Unicode, HTML specials, numbers at the edges).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -47,16 +49,30 @@ impl Oracle {
         self.stdin.flush().unwrap();
         let mut reply = String::new();
         self.stdout.read_line(&mut reply).unwrap();
-        serde_json::from_str(&reply).unwrap()
+        oracle_answer(serde_json::from_str(&reply).unwrap())
     }
 }
 
-/// The engine's answer in the oracle's shape.
+/// The engine's answer in the oracle's shape: on success with what the call read of `post`
+/// and `site`, which must be what CPython's run of the same tracking code recorded.
 fn engine(pool: &Pool, script: &Script, context: &Value) -> Value {
-    match pool.call(script, context, &CallOptions::default()) {
-        Ok(out) => json!({"ok": true, "result": Value::Object(out.value)}),
+    match common::call_as_rendered(pool, script, context, &CallOptions::default()) {
+        Ok(out) => {
+            let reads: Vec<Value> = out.reads.iter().map(|r| json!([r.root, r.key])).collect();
+            json!({"ok": true, "result": Value::Object(out.value), "reads": reads})
+        }
         Err(e) => json!({"ok": false, "exc_type": e.exc_type, "message": e.message}),
     }
+}
+
+/// The oracle's answer, with `reads` kept only where the engine reports them (on success).
+fn oracle_answer(mut v: Value) -> Value {
+    if v["ok"] == false
+        && let Some(m) = v.as_object_mut()
+    {
+        m.remove("reads");
+    }
+    v
 }
 
 struct Rng(u64);

@@ -129,11 +129,14 @@ fn results_are_cached_until_the_script_changes_unless_impure() {
         (second.html.as_str(), second.cache_hits),
         ("<b>A</b> <b>B</b> 2", 2)
     );
-    // A different context is a different key.
+    // Another post: `upper` never reads the post, so its results still answer.
     let other = p
         .expand(src, &json!({"title": "Other"}), &json!({}))
         .unwrap();
-    assert_eq!(other.cache_hits, 0);
+    assert_eq!(other.cache_hits, 2);
+    // Other arguments are another key.
+    let args = p.expand("{{< upper c >}}", &post(), &json!({})).unwrap();
+    assert_eq!(args.cache_hits, 0);
     // Editing the script invalidates its entries.
     p.store()
         .update(
@@ -151,7 +154,7 @@ fn results_are_cached_until_the_script_changes_unless_impure() {
     );
     let m = p.metrics();
     let upper = m.iter().find(|m| m.script == "upper.py").unwrap();
-    assert_eq!((upper.calls, upper.cache_hits), (6, 2));
+    assert_eq!((upper.calls, upper.cache_hits), (5, 4));
 }
 
 #[test]

@@ -1,7 +1,11 @@
 //! Golden parity: every case in `fixtures/cases/<slug>/*.json` runs through the real engine
 //! and must give exactly what CPython gave when the case was blessed (`python3
 //! fixtures/bless.py`; CI re-runs it with `--check`): the same result, compared as JSON text
-//! byte for byte (key order included), or the same exception type and message.
+//! byte for byte (key order included), or the same exception type and message. A macro gets
+//! its `post` and `site` as shared, read-only values, as while rendering (and as the oracle
+//! gives them).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -79,7 +83,7 @@ fn the_engine_matches_cpython_on_every_golden_case() {
     let mut mismatches = Vec::new();
     for case in &all {
         let opts = CallOptions::default().with_entry(case.entry.clone());
-        let got = pool.call(&case.script, &case.context, &opts);
+        let got = common::call_as_rendered(&pool, &case.script, &case.context, &opts);
         let ok = case.expected["ok"].as_bool().unwrap();
         let problem = match (&got, ok) {
             (Ok(out), true) => {

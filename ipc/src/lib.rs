@@ -39,5 +39,5 @@ pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
 pub use messages::{
     CallSpec, ClockSpec, ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, Hash, Outcome,
-    PROTOCOL_VERSION, Reply, Request, TraceFrame, WireLimits,
+    PROTOCOL_VERSION, Read, Reply, Request, SharedRef, TraceFrame, WireLimits,
 };

@@ -3,7 +3,7 @@
 use crate::codec::{DecodeError, Reader, Writer};
 
 /// Version of this protocol. The engine refuses a worker that announces another one.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// SHA-256 of a script's source: its identity on the wire.
 pub type Hash = [u8; 32];
@@ -34,6 +34,24 @@ pub struct ClockSpec {
     pub real_time: bool,
 }
 
+/// A shared value a call refers to: `context[name]` is the value whose JSON hashes to `hash`
+/// (sent once with [`Request::Share`]; see `engine/schemas/shared-data.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRef {
+    /// The context key it appears under (`post`, `site`).
+    pub name: String,
+    pub hash: Hash,
+}
+
+/// What a call read of one shared value: a top-level key, or (`key: None`) the whole value
+/// (iterated, copied, compared, printed…).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Read {
+    /// The shared value's context key (`post`, `site`).
+    pub root: String,
+    pub key: Option<String>,
+}
+
 /// One call of a script's entry point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSpec {
@@ -45,6 +63,8 @@ pub struct CallSpec {
     pub clock: ClockSpec,
     /// Run on a brand-new guest that is thrown away afterwards (strict isolation).
     pub fresh: bool,
+    /// Shared values added to the context by reference.
+    pub shared: Vec<SharedRef>,
 }
 
 /// Engine → worker.
@@ -68,6 +88,14 @@ pub enum Request {
     Batch {
         id: u64,
         calls: Vec<CallSpec>,
+    },
+    /// Keep a shared value (JSON text of an object) for calls that refer to it by `hash`.
+    /// Answered by [`Reply::Done`]. The worker may drop it later (LRU by bytes); a call that
+    /// refers to a value the worker does not have fails with [`ErrorKind::NotShared`].
+    Share {
+        id: u64,
+        hash: Hash,
+        json: Vec<u8>,
     },
     /// Forget every script and guest instance.
     Reset {
@@ -97,10 +125,13 @@ pub enum ErrorKind {
     WorkerCrash,
     /// The worker does not know this script hash (internal: the engine loads it and retries).
     NotLoaded,
+    /// The worker does not hold a shared value the call refers to (internal: the engine sends
+    /// it again and retries).
+    NotShared,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Compile,
         ErrorKind::Runtime,
         ErrorKind::Timeout,
@@ -109,6 +140,7 @@ impl ErrorKind {
         ErrorKind::AbiViolation,
         ErrorKind::WorkerCrash,
         ErrorKind::NotLoaded,
+        ErrorKind::NotShared,
     ];
 
     /// The stable name used in JSON output and in the Node API.
@@ -122,6 +154,7 @@ impl ErrorKind {
             ErrorKind::AbiViolation => "abi-violation",
             ErrorKind::WorkerCrash => "worker-crash",
             ErrorKind::NotLoaded => "not-loaded",
+            ErrorKind::NotShared => "not-shared",
         }
     }
 
@@ -135,6 +168,7 @@ impl ErrorKind {
             ErrorKind::AbiViolation => 6,
             ErrorKind::WorkerCrash => 7,
             ErrorKind::NotLoaded => 8,
+            ErrorKind::NotShared => 9,
         }
     }
 
@@ -199,6 +233,8 @@ pub struct GuestOutcome {
     /// Captured `print()` output, already cut to its limit.
     pub stdout: String,
     pub stdout_truncated: bool,
+    /// What the call read of its shared values (empty for a load), sorted, no duplicates.
+    pub reads: Vec<Read>,
 }
 
 /// A [`GuestOutcome`] plus how long the worker spent on it.
@@ -261,6 +297,8 @@ pub struct GuestCall {
     pub max_stdout_bytes: u32,
     pub max_depth: u32,
     pub seed: u64,
+    /// The call's shared values, added to the context under their names.
+    pub shared: Vec<SharedRef>,
 }
 
 // ---- encodings -------------------------------------------------------------------------------
@@ -284,8 +322,61 @@ impl WireLimits {
     }
 }
 
+impl SharedRef {
+    const MIN_SIZE: usize = 4 + 32;
+    fn put_all(all: &[SharedRef], w: &mut Writer) {
+        w.u32(all.len() as u32);
+        for s in all {
+            w.str(&s.name).raw(&s.hash);
+        }
+    }
+    fn get_all(r: &mut Reader<'_>) -> Result<Vec<SharedRef>, DecodeError> {
+        let n = r.count(Self::MIN_SIZE)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(SharedRef {
+                name: r.string()?,
+                hash: r.array()?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Read {
+    const MIN_SIZE: usize = 4 + 1;
+    fn put_all(all: &[Read], w: &mut Writer) {
+        w.u32(all.len() as u32);
+        for read in all {
+            w.str(&read.root);
+            match &read.key {
+                Some(k) => {
+                    w.u8(1).str(k);
+                }
+                None => {
+                    w.u8(0);
+                }
+            }
+        }
+    }
+    fn get_all(r: &mut Reader<'_>) -> Result<Vec<Read>, DecodeError> {
+        let n = r.count(Self::MIN_SIZE)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let root = r.string()?;
+            let key = match r.u8()? {
+                0 => None,
+                1 => Some(r.string()?),
+                tag => return Err(DecodeError::UnknownTag { what: "read", tag }),
+            };
+            out.push(Read { root, key });
+        }
+        Ok(out)
+    }
+}
+
 impl CallSpec {
-    const MIN_SIZE: usize = 32 + 4 + 4 + 28 + 17 + 1;
+    const MIN_SIZE: usize = 32 + 4 + 4 + 28 + 17 + 1 + 4;
     fn put(&self, w: &mut Writer) {
         w.raw(&self.hash).str(&self.entry).bytes(&self.context);
         self.limits.put(w);
@@ -293,6 +384,7 @@ impl CallSpec {
             .u64(self.clock.seed)
             .bool(self.clock.real_time)
             .bool(self.fresh);
+        SharedRef::put_all(&self.shared, w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -306,6 +398,7 @@ impl CallSpec {
                 real_time: r.bool()?,
             },
             fresh: r.bool()?,
+            shared: SharedRef::get_all(r)?,
         })
     }
 }
@@ -360,6 +453,7 @@ impl GuestOutcome {
             }
         }
         w.str(&self.stdout).bool(self.stdout_truncated);
+        Read::put_all(&self.reads, w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let result = match r.u8()? {
@@ -376,6 +470,7 @@ impl GuestOutcome {
             result,
             stdout: r.string()?,
             stdout_truncated: r.bool()?,
+            reads: Read::get_all(r)?,
         })
     }
 
@@ -395,7 +490,7 @@ impl GuestOutcome {
 }
 
 impl Outcome {
-    const MIN_SIZE: usize = 1 + 4 + 4 + 1 + 8;
+    const MIN_SIZE: usize = 1 + 4 + 4 + 1 + 4 + 8;
     fn put(&self, w: &mut Writer) {
         self.guest.put(w);
         w.u64(self.duration_us);
@@ -414,6 +509,7 @@ impl Request {
             Request::Load { id, .. }
             | Request::Call { id, .. }
             | Request::Batch { id, .. }
+            | Request::Share { id, .. }
             | Request::Reset { id }
             | Request::Shutdown { id } => *id,
         }
@@ -451,6 +547,9 @@ impl Request {
             Request::Reset { id } => {
                 w.u8(4).u64(*id);
             }
+            Request::Share { id, hash, json } => {
+                w.u8(6).u64(*id).raw(hash).bytes(json);
+            }
             Request::Shutdown { id } => {
                 w.u8(5).u64(*id);
             }
@@ -485,6 +584,11 @@ impl Request {
             }
             4 => Request::Reset { id },
             5 => Request::Shutdown { id },
+            6 => Request::Share {
+                id,
+                hash: r.array()?,
+                json: r.bytes()?.to_vec(),
+            },
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "request",
@@ -607,6 +711,7 @@ impl GuestCall {
             .u32(self.max_stdout_bytes)
             .u32(self.max_depth)
             .u64(self.seed);
+        SharedRef::put_all(&self.shared, &mut w);
         w.buf
     }
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
@@ -618,6 +723,7 @@ impl GuestCall {
             max_stdout_bytes: r.u32()?,
             max_depth: r.u32()?,
             seed: r.u64()?,
+            shared: SharedRef::get_all(&mut r)?,
         };
         r.finish()?;
         Ok(v)
@@ -650,6 +756,16 @@ mod tests {
                 real_time: false,
             },
             fresh: true,
+            shared: vec![
+                SharedRef {
+                    name: "post".into(),
+                    hash: [3; 32],
+                },
+                SharedRef {
+                    name: "site".into(),
+                    hash: [4; 32],
+                },
+            ],
         }
     }
 
@@ -674,6 +790,20 @@ mod tests {
                 },
                 stdout: "hi\n".into(),
                 stdout_truncated: !ok,
+                reads: if ok {
+                    vec![
+                        Read {
+                            root: "post".into(),
+                            key: Some("title".into()),
+                        },
+                        Read {
+                            root: "site".into(),
+                            key: None,
+                        },
+                    ]
+                } else {
+                    Vec::new()
+                },
             },
             duration_us: 12,
         }
@@ -700,6 +830,11 @@ mod tests {
             },
             Request::Reset { id: 4 },
             Request::Shutdown { id: 5 },
+            Request::Share {
+                id: 6,
+                hash: [5; 32],
+                json: br#"{"posts":[]}"#.to_vec(),
+            },
         ];
         for req in all {
             assert_eq!(Request::decode(&req.encode()).unwrap(), req);
@@ -755,6 +890,7 @@ mod tests {
             max_stdout_bytes: 2,
             max_depth: 3,
             seed: 4,
+            shared: call().shared,
         };
         assert_eq!(GuestCall::decode(&c.encode()).unwrap(), c);
         let o = outcome(false).guest;

@@ -16,9 +16,9 @@ use crate::error::{ErrorCode, Failure};
 use crate::json;
 use crate::lane::Lane;
 use crate::types::{
-    ChangeEvent, Diagnostic, Diagnostics, Expansion, ListFilter, MacroMetrics, OpenOptions,
-    OpenReport, RunOptions, RunResult, ScriptEntry, ScriptProblem, ScriptSource, SyncReport,
-    TransformOutcome,
+    BuildPost, BuildProgress, BuildResult, BuiltPost, ChangeEvent, Diagnostic, Diagnostics,
+    Expansion, ListFilter, MacroMetrics, OpenOptions, OpenReport, RunOptions, RunResult,
+    ScriptEntry, ScriptProblem, ScriptSource, SyncReport, TransformOutcome, Usage,
 };
 
 type Listener = ThreadsafeFunction<ChangeEvent, (), ChangeEvent, Status, false, true>;
@@ -554,6 +554,87 @@ impl Engine {
         })
     }
 
+    /// Builds many posts against one site: each post is expanded (or, when nothing it depends
+    /// on changed since its last build, its stored rendering reused), all calls sharing
+    /// batches, `site` sent to each worker once. `onProgress` (optional) is called on the JS
+    /// thread after each chunk of posts. A failing macro does not reject: it is a diagnostic
+    /// of its post. Rejects with `invalid-input` for a post or site that is not an object, or a
+    /// site over 64 MiB of JSON. The posts given are taken as the whole site: renderings and
+    /// usages of other post ids are forgotten.
+    #[napi(ts_return_type = "Promise<BuildResult>")]
+    pub fn build<'env>(
+        &self,
+        env: &'env Env,
+        posts: Vec<BuildPost>,
+        #[napi(ts_arg_type = "Record<string, unknown>")] site: Option<Value>,
+        on_progress: Option<
+            ThreadsafeFunction<BuildProgress, (), BuildProgress, Status, false, true>,
+        >,
+    ) -> napi::Result<PromiseRaw<'env, BuildResult>> {
+        self.schedule(env, Which::Calls, move |s| {
+            let site = object_or_empty(site.map(json::from_js), "site")?;
+            let docs = posts
+                .into_iter()
+                .map(|p| {
+                    Ok(engine::Document {
+                        id: p.id,
+                        content: p.content,
+                        post: object_or_empty(p.post.map(json::from_js), "post")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            let mut built = Vec::with_capacity(docs.len());
+            let summary = s.project.build(
+                &docs,
+                &site,
+                &engine::BuildOptions::default(),
+                &mut |event| match event {
+                    engine::BuildEvent::Doc(d) => built.push(BuiltPost::from(d.clone())),
+                    engine::BuildEvent::Progress { done, total } => {
+                        if let Some(f) = &on_progress {
+                            let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+                            f.call(
+                                BuildProgress {
+                                    done: n(done),
+                                    total: n(total),
+                                },
+                                ThreadsafeFunctionCallMode::NonBlocking,
+                            );
+                        }
+                    }
+                },
+            )?;
+            *lock(&s.last_render) = built
+                .iter()
+                .flat_map(|p| p.diagnostics.iter().cloned())
+                .collect();
+            Ok(BuildResult {
+                posts: built,
+                summary: summary.into(),
+            })
+        })
+    }
+
+    /// The posts whose last build called the macro `slug`, with how many calls each.
+    #[napi(ts_return_type = "Promise<Array<Usage>>")]
+    pub fn usages<'env>(
+        &self,
+        env: &'env Env,
+        slug: String,
+    ) -> napi::Result<PromiseRaw<'env, Vec<Usage>>> {
+        self.schedule(env, Which::Io, move |s| {
+            Ok(s.project
+                .store()
+                .usages(&slug)?
+                .into_iter()
+                .map(|(post, calls)| Usage {
+                    post,
+                    calls: u32::try_from(calls).unwrap_or(u32::MAX),
+                })
+                .collect())
+        })
+    }
+
     /// Runs the enabled transforms on a post captured by the bookmarklet. Each step's output is
     /// validated; a step that fails is skipped and the post from before it kept.
     #[napi(ts_return_type = "Promise<TransformOutcome>")]
@@ -685,7 +766,7 @@ fn run(
     context: &Value,
     opts: &CallOptions,
 ) -> Result<RunResult, Failure> {
-    let out = s.project.pool().call(script, context, opts)?;
+    let out = s.project.run(script, context, opts)?;
     Ok(RunResult {
         value: json::to_js(Value::Object(out.value)),
         stdout: out.stdout,

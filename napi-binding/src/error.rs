@@ -175,7 +175,9 @@ impl From<ScriptError> for Failure {
             ErrorKind::Memory => ErrorCode::Memory,
             ErrorKind::OutputTooLarge => ErrorCode::OutputTooLarge,
             ErrorKind::AbiViolation => ErrorCode::AbiViolation,
-            ErrorKind::WorkerCrash | ErrorKind::NotLoaded => ErrorCode::WorkerCrash,
+            ErrorKind::WorkerCrash | ErrorKind::NotLoaded | ErrorKind::NotShared => {
+                ErrorCode::WorkerCrash
+            }
         };
         let mut f = Failure::new(code, e.to_string());
         f.fields.detail = Some(e.message);

@@ -443,3 +443,103 @@ impl From<engine::OpenReport> for OpenReport {
         }
     }
 }
+
+/// One post of `Engine.build`.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct BuildPost {
+    /// Its identity across builds (e.g. its path); the index keys renderings and usages by it.
+    pub id: String,
+    /// The text with macro calls.
+    pub content: String,
+    /// Its metadata (`post` in the macro context; default `{}`).
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub post: Option<Value>,
+}
+
+/// One rendered post of `Engine.build`.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct BuiltPost {
+    pub id: String,
+    pub html: String,
+    /// Its diagnostics (`document` is the post's index in the build).
+    pub diagnostics: Vec<Diagnostic>,
+    pub calls: u32,
+    pub cache_hits: u32,
+    /// Answered from its stored rendering: nothing it depends on changed.
+    pub reused: bool,
+}
+
+impl From<engine::DocOutput> for BuiltPost {
+    fn from(d: engine::DocOutput) -> Self {
+        Self {
+            id: d.id,
+            html: d.html,
+            diagnostics: d.diagnostics.into_iter().map(Into::into).collect(),
+            calls: u32::try_from(d.calls).unwrap_or(u32::MAX),
+            cache_hits: u32::try_from(d.cache_hits).unwrap_or(u32::MAX),
+            reused: d.reused,
+        }
+    }
+}
+
+/// The figures of a build.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub posts: u32,
+    /// Posts expanded (the others were reused unchanged).
+    pub rendered: u32,
+    pub reused: u32,
+    pub calls: u32,
+    pub cache_hits: u32,
+    pub posts_with_diagnostics: u32,
+    pub diagnostics: u32,
+    /// Stored renderings of posts no longer in the site, dropped.
+    pub forgotten: u32,
+    pub duration_ms: f64,
+}
+
+impl From<engine::BuildSummary> for BuildSummary {
+    fn from(s: engine::BuildSummary) -> Self {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Self {
+            posts: n(s.posts),
+            rendered: n(s.rendered),
+            reused: n(s.reused),
+            calls: n(s.calls),
+            cache_hits: n(s.cache_hits),
+            posts_with_diagnostics: n(s.posts_with_diagnostics),
+            diagnostics: n(s.diagnostics),
+            forgotten: u32::try_from(s.forgotten).unwrap_or(u32::MAX),
+            duration_ms: s.duration.as_secs_f64() * 1e3,
+        }
+    }
+}
+
+/// What `Engine.build` resolves with.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct BuildResult {
+    /// Every post, in the order given.
+    pub posts: Vec<BuiltPost>,
+    pub summary: BuildSummary,
+}
+
+/// Progress of `Engine.build`, after each chunk of posts.
+#[napi(object)]
+#[derive(Debug, Clone, Copy)]
+pub struct BuildProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// A post that calls a macro, from its last build.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct Usage {
+    /// The post's id in the build.
+    pub post: String,
+    pub calls: u32,
+}

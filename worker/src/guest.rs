@@ -8,6 +8,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bds_ipc::{ErrorInfo, ErrorKind, GuestOutcome, Hash};
@@ -19,7 +20,7 @@ use wasmtime::{
 use crate::wasi::{self, GuestExit};
 
 /// Bumped whenever what goes into the cached artifact changes (snapshot recipe, exports).
-const ARTIFACT_FORMAT: u32 = 1;
+const ARTIFACT_FORMAT: u32 = 2;
 
 /// The state each store carries: limits, clock, randomness, the tail of the guest's stderr.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub(crate) struct HostCtx {
     pub(crate) real_time: bool,
     rng: u64,
     pub(crate) stderr_tail: Vec<u8>,
+    /// The shared values the current call may read (see [`crate::shared`]).
+    pub(crate) shared: Vec<(Hash, Arc<[u8]>)>,
 }
 
 impl HostCtx {
@@ -42,6 +45,7 @@ impl HostCtx {
             real_time: false,
             rng: 0x853c_49e6_748f_ea9b,
             stderr_tail: Vec::new(),
+            shared: Vec::new(),
         }
     }
 
@@ -108,7 +112,7 @@ impl ResourceLimiter for MemoryLimiter {
 }
 
 /// Per-call settings an instance applies before running guest code.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CallEnv {
     pub(crate) memory_bytes: u64,
     pub(crate) frozen_nanos: u64,
@@ -116,6 +120,8 @@ pub(crate) struct CallEnv {
     pub(crate) seed: u64,
     /// Largest outcome accepted back from the guest.
     pub(crate) max_reply_bytes: usize,
+    /// The shared values this call refers to.
+    pub(crate) shared: Vec<(Hash, Arc<[u8]>)>,
 }
 
 /// The compiled guest, shared by all instances of this worker.
@@ -220,6 +226,7 @@ impl Runtime {
         }
         let mut linker = Linker::new(&engine);
         wasi::define(&mut linker, &module)?;
+        crate::shared::define(&mut linker)?;
         let pre = linker.instantiate_pre(&module)?;
         let baseline_bytes = module
             .exports()
@@ -296,6 +303,7 @@ fn build_artifact(
     store.set_epoch_deadline(u64::MAX / 2);
     let mut linker = Linker::new(engine);
     wasi::define(&mut linker, &module)?;
+    crate::shared::define(&mut linker)?;
     let instance = linker.instantiate(&mut store, &module)?;
     instance
         .get_typed_func::<(), ()>(&mut store, "bds_init")?
@@ -429,6 +437,7 @@ impl Instance {
             ctx.real_time = env.real_time;
             ctx.rng = env.seed ^ 0x6a09_e667_f3bc_c908;
             ctx.stderr_tail.clear();
+            ctx.shared.clone_from(&env.shared);
         }
         self.store.set_epoch_deadline(1);
         let len = u32::try_from(input.len()).map_err(|_| {
@@ -448,7 +457,10 @@ impl Instance {
                 };
                 f.call(&mut self.store, (ptr, len))
             })
-            .map_err(|e| Broken(self.classify_trap(&e)))?;
+            .map_err(|e| Broken(self.classify_trap(&e)));
+        // The values stay in the worker's cache; the instance keeps no reference to them.
+        self.store.data_mut().shared.clear();
+        let packed = packed?;
         let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         if len > env.max_reply_bytes {
             return Err(Broken(ErrorInfo::plain(

@@ -12,13 +12,17 @@
 //! - **Failure**: a request that cannot be decoded gets a `Fatal` reply and the process exits
 //!   with status 2; end of stdin ends it with status 0.
 //!
-//! Usage: `bds-worker [--guest PATH] [--cache-dir DIR] [--max-live N] [prepare]`.
+//! - **Shared data**: `post` and `site` arrive once per content hash ([`Request::Share`]) and
+//!   are kept in an LRU bounded by bytes (`--shared-mib`, default 256); calls refer to them.
+//!
+//! Usage: `bds-worker [--guest PATH] [--cache-dir DIR] [--max-live N] [--shared-mib N] [prepare]`.
 //! `prepare` builds the cached, pre-initialised and compiled guest and exits.
 
 #![warn(clippy::unwrap_used)]
 
 mod deadline;
 mod guest;
+mod shared;
 mod wasi;
 
 use std::collections::HashMap;
@@ -34,6 +38,7 @@ use bds_ipc::{
 
 use crate::deadline::Deadline;
 use crate::guest::{CallEnv, Export, Instance, Runtime};
+use crate::shared::SharedCache;
 
 /// Largest request frame accepted from the engine.
 const MAX_REQUEST: usize = 256 << 20;
@@ -47,6 +52,7 @@ struct Options {
     guest: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
     max_live: usize,
+    shared_mib: usize,
     prepare: bool,
 }
 
@@ -55,6 +61,7 @@ fn parse_args() -> Result<Options, String> {
         guest: None,
         cache_dir: None,
         max_live: 16,
+        shared_mib: 256,
         prepare: false,
     };
     let mut args = std::env::args().skip(1);
@@ -70,6 +77,13 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|n| n.parse().ok())
                     .filter(|n| *n > 0)
                     .ok_or("--max-live needs a positive number")?;
+            }
+            "--shared-mib" => {
+                o.shared_mib = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--shared-mib needs a positive number")?;
             }
             "prepare" => o.prepare = true,
             "--version" => {
@@ -189,6 +203,7 @@ fn run(opts: Options, started: Instant) -> ExitCode {
         deadline: Deadline::start(runtime.engine.clone()),
         runtime,
         scripts: HashMap::new(),
+        shared: SharedCache::new(opts.shared_mib << 20),
         tick: 0,
         max_live: opts.max_live,
     };
@@ -258,6 +273,7 @@ struct Worker {
     runtime: Runtime,
     deadline: Deadline,
     scripts: HashMap<Hash, Script>,
+    shared: SharedCache,
     tick: u64,
     max_live: usize,
 }
@@ -271,6 +287,7 @@ fn env_for(limits: &WireLimits, frozen_nanos: u64, real_time: bool, seed: u64) -
         max_reply_bytes: limits.max_result_bytes as usize
             + limits.max_stdout_bytes as usize * 4
             + (256 << 10),
+        shared: Vec::new(),
     }
 }
 
@@ -279,6 +296,7 @@ fn error_outcome(info: ErrorInfo) -> GuestOutcome {
         result: Err(info),
         stdout: String::new(),
         stdout_truncated: false,
+        reads: Vec::new(),
     }
 }
 
@@ -309,8 +327,13 @@ impl Worker {
                 let outcomes = calls.iter().map(|c| self.call(c)).collect();
                 (Reply::Batch { id, outcomes }, false)
             }
+            Request::Share { id, hash, json } => {
+                self.shared.insert(hash, json);
+                (Reply::Done { id }, false)
+            }
             Request::Reset { id } => {
                 self.scripts.clear();
+                self.shared.clear();
                 (Reply::Done { id }, false)
             }
             Request::Shutdown { id } => (Reply::Done { id }, true),
@@ -369,12 +392,25 @@ impl Worker {
 
     fn call(&mut self, spec: &CallSpec) -> Outcome {
         let t = Instant::now();
-        let env = env_for(
+        let mut env = env_for(
             &spec.limits,
             spec.clock.unix_nanos,
             spec.clock.real_time,
             spec.clock.seed,
         );
+        match self.shared.resolve(&spec.shared) {
+            Ok(values) => env.shared = values,
+            Err(missing) => {
+                let hex: String = missing[..8].iter().map(|b| format!("{b:02x}")).collect();
+                return Outcome {
+                    guest: error_outcome(ErrorInfo::plain(
+                        ErrorKind::NotShared,
+                        format!("shared value {hex}… is not held by this worker"),
+                    )),
+                    duration_us: t.elapsed().as_micros() as u64,
+                };
+            }
+        }
         let call = GuestCall {
             entry: spec.entry.clone(),
             context: spec.context.clone(),
@@ -382,6 +418,7 @@ impl Worker {
             max_stdout_bytes: spec.limits.max_stdout_bytes,
             max_depth: spec.limits.max_depth,
             seed: spec.clock.seed,
+            shared: spec.shared.clone(),
         };
         self.deadline
             .arm(Duration::from_micros(spec.limits.deadline_us));

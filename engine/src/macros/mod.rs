@@ -14,6 +14,9 @@
 //! slug), each on a fresh guest; each output must be a valid post, else the post from before
 //! that step is kept and the step is reported.
 
+mod build;
+mod deps;
+mod expand;
 mod parser;
 
 use std::collections::HashMap;
@@ -21,16 +24,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
+pub use build::{BuildEvent, BuildOptions, BuildSummary, DocOutput, Document};
 pub use parser::{MacroCall, Node, ParseError, parse, typed};
 
 use crate::store::{ListFilter, ScriptKind, ScriptStore, StoreError, header, sha256_hex};
 use crate::{CallOptions, ErrorKind, Pool, PoolConfig, Script, ScriptError, TraceFrame};
 
 const POST_SCHEMA: &str = include_str!("../../schemas/post.v1.json");
-const CONTEXT_SCHEMA: &str = include_str!("../../schemas/macro-context.v1.json");
 const RESULT_SCHEMA: &str = include_str!("../../schemas/macro-result.v1.json");
 const TRANSFORM_SCHEMA: &str = include_str!("../../schemas/transform-result.v1.json");
 
@@ -47,7 +50,7 @@ pub enum ProjectError {
 }
 
 /// One problem found while rendering, for the editor's problems panel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Which document of the batch (0 for a single post).
     pub document: usize,
@@ -102,7 +105,6 @@ pub struct MacroMetrics {
 
 struct Schemas {
     post: jsonschema::Validator,
-    context: jsonschema::Validator,
     result: jsonschema::Validator,
     transform: jsonschema::Validator,
 }
@@ -140,6 +142,7 @@ pub struct Project {
     cache_hits: Arc<Mutex<HashMap<String, u64>>>,
     macro_opts: CallOptions,
     transform_opts: CallOptions,
+    result_cache: bool,
 }
 
 impl std::fmt::Debug for Project {
@@ -240,7 +243,6 @@ impl Project {
             pool,
             schemas: Arc::new(Schemas {
                 post: compile_schema(POST_SCHEMA),
-                context: compile_schema(CONTEXT_SCHEMA),
                 result: compile_schema(RESULT_SCHEMA),
                 transform: compile_schema(TRANSFORM_SCHEMA),
             }),
@@ -248,6 +250,7 @@ impl Project {
             cache_hits: Arc::default(),
             macro_opts: CallOptions::default(),
             transform_opts: CallOptions::run_button().fresh(true),
+            result_cache: true,
         }
     }
 
@@ -255,6 +258,14 @@ impl Project {
     #[must_use]
     pub fn with_macro_options(mut self, opts: CallOptions) -> Self {
         self.macro_opts = opts;
+        self
+    }
+
+    /// Whether macro results are looked up in and stored to the result cache (default true;
+    /// off, every call runs: for comparisons and benchmarks).
+    #[must_use]
+    pub fn with_result_cache(mut self, on: bool) -> Self {
+        self.result_cache = on;
         self
     }
 
@@ -298,232 +309,65 @@ impl Project {
         Ok(out.remove(0))
     }
 
-    /// Expands many posts at once: all their macro calls go out in shared batches.
+    /// Expands many posts at once: all their macro calls go out in shared batches. Each
+    /// post's metadata and the site travel to each worker once (see [`SharedValue`]).
     pub fn expand_many(
         &self,
         docs: &[(String, Value)],
         site: &Value,
     ) -> Result<Vec<Expansion>, ProjectError> {
-        if !site.is_object() {
-            return Err(ProjectError::InvalidInput {
-                what: "site",
-                message: "the site metadata must be a JSON object".into(),
-            });
-        }
-        let mut posts = Vec::with_capacity(docs.len());
-        for (content, post) in docs {
-            let mut post = match post {
-                Value::Object(m) => m.clone(),
-                Value::Null => Map::new(),
-                _ => {
-                    return Err(ProjectError::InvalidInput {
-                        what: "post",
-                        message: "the post metadata must be a JSON object".into(),
-                    });
-                }
-            };
-            post.entry("content")
-                .or_insert_with(|| Value::String(content.clone()));
-            post.entry("title")
-                .or_insert_with(|| Value::String(String::new()));
-            let post = Value::Object(post);
-            if let Some(message) = first_error(&self.schemas.post, &post) {
-                return Err(ProjectError::InvalidInput {
-                    what: "post",
-                    message,
-                });
-            }
-            posts.push(post);
-        }
-
-        let macros: HashMap<String, String> = self
-            .store
-            .list(ListFilter {
-                kind: Some(ScriptKind::Macro),
-                enabled: Some(true),
-            })?
-            .into_iter()
-            .map(|e| (e.slug, e.content_hash))
-            .collect();
-
-        let post_hashes: Vec<String> = posts
+        let site = expand::prepare_site(site)?;
+        let prepared = docs
             .iter()
-            .map(|p| sha256_hex(serde_json::to_string(p).unwrap_or_default().as_bytes()))
-            .collect();
-        let site_hash = sha256_hex(serde_json::to_string(site).unwrap_or_default().as_bytes());
-        let mut calls = Vec::new();
-        let mut trees = Vec::with_capacity(docs.len());
-        let mut max_height = 0;
-        for (doc, (content, _)) in docs.iter().enumerate() {
-            let (tree, h) = lower(parse(content), doc, &mut calls);
-            max_height = max_height.max(h);
-            trees.push(tree);
-        }
-        let mut html: Vec<Option<String>> = vec![None; calls.len()];
-        let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
-        let mut hits = vec![0usize; docs.len()];
-        let diag =
-            |c: &CallData, kind: &str, message: String, traceback: Vec<TraceFrame>| Diagnostic {
-                document: c.doc,
-                script: c.call.name.clone(),
-                line: c.call.line,
-                column: c.call.column,
-                kind: kind.to_owned(),
-                message,
-                traceback,
-            };
+            .map(|(content, post)| {
+                Ok(expand::Prepared {
+                    content: content.clone(),
+                    post: expand::prepare_post(self, content, post)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ProjectError>>()?;
+        Ok(self
+            .expand_prepared(&prepared, &site)?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect())
+    }
 
-        for height in 0..max_height {
-            let ids: Vec<usize> = (0..calls.len())
-                .filter(|&i| calls[i].height == height)
-                .collect();
-            // Resolve, build contexts and cache keys.
-            let mut ready: Vec<(usize, String, Loaded, Value)> = Vec::new();
-            for id in ids {
-                let c = &calls[id];
-                let name = &c.call.name;
-                let Some(hash) = macros.get(name) else {
-                    let message = format!("no enabled macro named `{name}`");
-                    html[id] = Some(error_marker(name, &message));
-                    diagnostics[c.doc].push(diag(c, "unknown-macro", message, Vec::new()));
-                    continue;
-                };
-                let loaded = match self.load(name, hash) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        html[id] = Some(error_marker(name, &e.to_string()));
-                        diagnostics[c.doc].push(diag(
-                            c,
-                            "unknown-macro",
-                            e.to_string(),
-                            Vec::new(),
-                        ));
-                        continue;
-                    }
-                };
-                let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
-                let context = json!({
-                    "abi": 1,
-                    "params": Value::Object(c.call.params.clone()),
-                    "args": Value::Array(c.call.args.clone()),
-                    "inner": inner,
-                    "post": posts[c.doc],
-                    "site": site,
-                });
-                debug_assert!(first_error(&self.schemas.context, &context).is_none());
-                // The key: script content, this call's own parts, and the post and site by hash
-                // (hashed once per document, not once per call).
-                let own = serde_json::to_string(&(
-                    &context["params"],
-                    &context["args"],
-                    &context["inner"],
-                ))
-                .unwrap_or_default();
-                let key = sha256_hex(
-                    format!(
-                        "{}\n{}\n{}\n{own}",
-                        loaded.hash, post_hashes[c.doc], site_hash
+    /// Calls `script` as rendering would (the Run button): for a macro (any script whose
+    /// header does not say `kind: transform`), the context's `post` and `site`, when they are
+    /// objects, become shared, read-only values; a transform gets its context as it is.
+    pub fn run(
+        &self,
+        script: &Script,
+        context: &Value,
+        opts: &CallOptions,
+    ) -> Result<crate::CallOutput, ScriptError> {
+        let transform =
+            header::parse(script.source()).is_ok_and(|m| m.kind == ScriptKind::Transform);
+        let Value::Object(map) = context else {
+            return self.pool.call(script, context, opts);
+        };
+        if transform {
+            return self.pool.call(script, context, opts);
+        }
+        let mut own = serde_json::Map::new();
+        let mut shared = Vec::new();
+        for (k, v) in map {
+            if (k == "post" || k == "site") && v.is_object() {
+                let value = crate::SharedValue::new(v).map_err(|e| {
+                    ScriptError::new(
+                        ErrorKind::AbiViolation,
+                        script.name(),
+                        format!("context[{k:?}] {e}"),
                     )
-                    .as_bytes(),
-                );
-                ready.push((id, key, loaded, context));
-            }
-            // One cache lookup for the level; the misses go out as one batch.
-            let lookups: Vec<&str> = ready
-                .iter()
-                .filter(|r| r.2.pure)
-                .map(|r| r.1.as_str())
-                .collect();
-            let mut found = self.store.cache_get(&lookups)?.into_iter();
-            let mut batch: Vec<(Script, Value)> = Vec::new();
-            let mut pending: Vec<(usize, String, Loaded)> = Vec::new();
-            for (id, key, loaded, context) in ready {
-                let c = &calls[id];
-                let cached = if loaded.pure {
-                    found.next().flatten()
-                } else {
-                    None
-                };
-                if let Some(Ok(Value::String(h))) =
-                    cached.map(|t| serde_json::from_str::<Value>(&t))
-                {
-                    html[id] = Some(h);
-                    hits[c.doc] += 1;
-                    *self
-                        .cache_hits
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .entry(format!("{}.py", c.call.name))
-                        .or_default() += 1;
-                    continue;
-                }
-                batch.push((loaded.script.clone(), context));
-                pending.push((id, key, loaded));
-            }
-            let results = self.pool.call_many(&batch, &self.macro_opts);
-            let mut to_cache: Vec<(String, String, String, String)> = Vec::new();
-            for ((id, key, loaded), result) in pending.into_iter().zip(results) {
-                let c = &calls[id];
-                let name = &c.call.name;
-                match result {
-                    Ok(out) => {
-                        let value = Value::Object(out.value);
-                        if let Some(message) = first_error(&self.schemas.result, &value) {
-                            let message =
-                                format!("the result does not match the macro ABI: {message}");
-                            html[id] = Some(error_marker(name, &message));
-                            diagnostics[c.doc].push(diag(
-                                c,
-                                ErrorKind::AbiViolation.as_str(),
-                                message,
-                                Vec::new(),
-                            ));
-                            continue;
-                        }
-                        let h = value["html"].as_str().unwrap_or_default().to_owned();
-                        if loaded.pure {
-                            let text = serde_json::to_string(&Value::String(h.clone()))
-                                .unwrap_or_default();
-                            to_cache.push((key, name.clone(), loaded.hash.clone(), text));
-                        }
-                        html[id] = Some(h);
-                    }
-                    Err(e) => {
-                        let message = script_message(&e);
-                        html[id] = Some(error_marker(name, &message));
-                        diagnostics[c.doc].push(diag(c, e.kind.as_str(), message, e.traceback));
-                    }
-                }
-            }
-            let entries: Vec<(&str, &str, &str, &str)> = to_cache
-                .iter()
-                .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
-                .collect();
-            self.store.cache_put(&entries)?;
-        }
-
-        let mut out = Vec::with_capacity(docs.len());
-        for (doc, tree) in trees.iter().enumerate() {
-            let mut d = std::mem::take(&mut diagnostics[doc]);
-            collect_parse_errors(tree, doc, &mut d);
-            d.sort_by_key(|x| (x.line, x.column));
-            out.push(Expansion {
-                html: render(tree, &html, &calls),
-                diagnostics: d,
-                calls: calls.iter().filter(|c| c.doc == doc).count(),
-                cache_hits: hits[doc],
-            });
-        }
-        // Parse errors inside inner content are reported once, by the document that holds them.
-        for c in &calls {
-            if let Some(inner) = &c.inner {
-                collect_parse_errors(inner, c.doc, &mut out[c.doc].diagnostics);
+                })?;
+                shared.push((k.clone(), value));
+            } else {
+                own.insert(k.clone(), v.clone());
             }
         }
-        for e in &mut out {
-            e.diagnostics.sort_by_key(|x| (x.line, x.column));
-        }
-        Ok(out)
+        self.pool
+            .call_shared(script, &Value::Object(own), &shared, opts)
     }
 
     /// Runs the enabled transforms on `post`, in order. A step whose output is not a valid post

@@ -9,7 +9,7 @@ use super::{ScriptEntry, ScriptStatus, StoreError};
 use crate::store::header::ScriptKind;
 
 /// Current schema. Migrations below bring older indexes up to it.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -39,6 +39,36 @@ const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL
     );
     CREATE INDEX macro_cache_slug ON macro_cache(slug);",
+    // 2 -> 3: results keyed by what each call read (see `cache.rs`); rendered documents and
+    // which macros each one calls.
+    "DROP TABLE macro_cache;
+    CREATE TABLE macro_cache (
+        own         TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        deps        TEXT NOT NULL,
+        slug        TEXT NOT NULL,
+        script_hash TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (own, digest)
+    );
+    CREATE INDEX macro_cache_slug ON macro_cache(slug);
+    CREATE TABLE doc_cache (
+        doc         TEXT PRIMARY KEY,
+        input       TEXT NOT NULL,
+        deps        TEXT NOT NULL,
+        html        TEXT NOT NULL,
+        diagnostics TEXT NOT NULL,
+        calls       INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE TABLE usages (
+        doc   TEXT NOT NULL,
+        slug  TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        PRIMARY KEY (doc, slug)
+    );
+    CREATE INDEX usages_slug ON usages(slug);",
 ];
 
 #[derive(Debug)]
@@ -47,7 +77,7 @@ pub(crate) struct Index {
     pub(crate) path: PathBuf,
 }
 
-fn err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+pub(crate) fn err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |source| StoreError::Index {
         path: path.to_owned(),
         source,
@@ -196,46 +226,11 @@ impl Index {
             params![from, to],
         )
         .map_err(err(path))?;
-        Ok(())
-    }
-
-    /// Looks many keys up in one read transaction.
-    pub(crate) fn cache_get(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
-        let e = err(&self.path);
-        let tx = self.conn.unchecked_transaction().map_err(&e)?;
-        let mut out = Vec::with_capacity(keys.len());
-        {
-            let mut st = tx
-                .prepare_cached("SELECT result FROM macro_cache WHERE key = ?1")
-                .map_err(&e)?;
-            for key in keys {
-                out.push(st.query_row([key], |r| r.get(0)).optional().map_err(&e)?);
-            }
-        }
-        tx.commit().map_err(&e)?;
-        Ok(out)
-    }
-
-    /// Stores many `(key, slug, script_hash, result)` in one write transaction.
-    pub(crate) fn cache_put(&self, entries: &[(&str, &str, &str, &str)]) -> Result<(), StoreError> {
-        let e = err(&self.path);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let tx = self.conn.unchecked_transaction().map_err(&e)?;
-        {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO macro_cache (key, slug, script_hash, result, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(&e)?;
-            for (key, slug, hash, result) in entries {
-                st.execute(params![key, slug, hash, result, now])
-                    .map_err(&e)?;
-            }
-        }
-        tx.commit().map_err(&e)?;
+        conn.execute(
+            "UPDATE OR REPLACE usages SET slug = ?2 WHERE slug = ?1",
+            params![from, to],
+        )
+        .map_err(err(path))?;
         Ok(())
     }
 }

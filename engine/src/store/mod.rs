@@ -10,6 +10,7 @@
 //!   deleted or overwritten because of what the index says: deletes from the app move the file
 //!   to `.bds/trash/`, updates can carry the hash the editor started from and fail on conflict.
 
+mod cache;
 mod defaults;
 pub(crate) mod header;
 mod index;
@@ -25,6 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use cache::{CachedResult, DocEntry, ResultEntry};
 pub use defaults::{DefaultAction, DefaultScript, bundled as bundled_defaults};
 pub use header::{HeaderError, Meta, ScriptKind};
 pub use watch::Watcher;
@@ -948,7 +950,12 @@ impl ScriptStore {
                 Ok(()) => entry.status = ScriptStatus::Ok,
                 // The check itself could not run (a worker died, the engine is closing): that
                 // says nothing about the script. Left `unchecked`, so the next sync checks it.
-                Err(e) if matches!(e.kind, ErrorKind::WorkerCrash | ErrorKind::NotLoaded) => {
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        ErrorKind::WorkerCrash | ErrorKind::NotLoaded | ErrorKind::NotShared
+                    ) =>
+                {
                     entry.status = ScriptStatus::Unchecked;
                     entry.error = Some(format!("not checked: {}", e.message));
                 }
@@ -967,15 +974,36 @@ impl ScriptStore {
         Ok(entry)
     }
 
-    /// Cached macro results (JSON text) for `keys`, in order, looked up in one transaction.
-    pub fn cache_get(&self, keys: &[&str]) -> Result<Vec<Option<String>>, StoreError> {
-        self.index().cache_get(keys)
+    /// Cached macro result candidates for each `own` key, in order, in one transaction.
+    pub fn results_get(&self, owns: &[&str]) -> Result<Vec<Vec<CachedResult>>, StoreError> {
+        self.index().results_get(owns)
     }
 
-    /// Stores macro results `(key, slug, script_hash, result)` in one transaction. They are
-    /// dropped when their script's content changes.
-    pub fn cache_put(&self, entries: &[(&str, &str, &str, &str)]) -> Result<(), StoreError> {
-        self.index().cache_put(entries)
+    /// Stores macro results in one transaction. They are dropped when their script's content
+    /// changes.
+    pub fn results_put(&self, entries: &[ResultEntry]) -> Result<(), StoreError> {
+        self.index().results_put(entries)
+    }
+
+    /// Stored renderings of documents by id.
+    pub fn docs_get(&self, ids: &[&str]) -> Result<Vec<Option<DocEntry>>, StoreError> {
+        self.index().docs_get(ids)
+    }
+
+    /// Stores renderings (`true`) or only the usages (`false`) of documents.
+    pub fn docs_put(&self, docs: &[(DocEntry, bool)]) -> Result<(), StoreError> {
+        self.index().docs_put(docs)
+    }
+
+    /// Forgets the renderings and usages of every document not in `keep`; returns how many
+    /// renderings were dropped.
+    pub fn docs_retain(&self, keep: &[&str]) -> Result<u64, StoreError> {
+        self.index().docs_retain(keep)
+    }
+
+    /// The documents whose last rendering called the macro `slug`, with how many calls each.
+    pub fn usages(&self, slug: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        self.index().usages(slug)
     }
 
     /// Watches `scripts/` and reconciles after each burst of changes (quiet for `debounce`).

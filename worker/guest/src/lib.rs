@@ -25,13 +25,19 @@ use rustpython_vm::builtins::{
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::{AsObject, Interpreter, PyObjectRef, Settings, VirtualMachine};
 
+mod shared;
+
 const BOOTSTRAP: &str = include_str!("bootstrap.py");
+/// Read-only shared data with read tracking; the same file runs in the CPython oracle.
+const SHARED: &str = include_str!("shared.py");
 
 struct Helpers {
     begin: PyObjectRef,
     collect: PyObjectRef,
     load: PyObjectRef,
     describe: PyObjectRef,
+    reset: PyObjectRef,
+    take_reads: PyObjectRef,
 }
 
 struct State {
@@ -63,14 +69,21 @@ fn build_state() -> State {
         .build();
     let helpers = interp.enter(|vm| {
         let scope = vm.new_scope_with_builtins();
-        let code = vm
-            .compile(BOOTSTRAP, Mode::Exec, "<bds>")
-            .unwrap_or_else(|e| panic!("bootstrap does not compile: {e:?}"));
-        if let Err(e) = vm.run_code_obj(code, scope.clone()) {
-            let mut text = String::new();
-            let _ = vm.write_exception(&mut text, &e);
-            panic!("bootstrap failed: {text}");
+        for source in [SHARED, BOOTSTRAP] {
+            let code = vm
+                .compile(source, Mode::Exec, "<bds>")
+                .unwrap_or_else(|e| panic!("bootstrap does not compile: {e:?}"));
+            if let Err(e) = vm.run_code_obj(code, scope.clone()) {
+                let mut text = String::new();
+                let _ = vm.write_exception(&mut text, &e);
+                panic!("bootstrap failed: {text}");
+            }
         }
+        let fill = vm.new_function("_fill", shared::fill);
+        scope
+            .globals
+            .set_item("_fill", fill.into(), vm)
+            .unwrap_or_else(|_| panic!("cannot install _fill"));
         let get = |name: &str| {
             scope
                 .globals
@@ -79,11 +92,23 @@ fn build_state() -> State {
                 .flatten()
                 .unwrap_or_else(|| panic!("bootstrap lacks {name}"))
         };
+        let class = |name: &str| {
+            get(name)
+                .downcast::<rustpython_vm::builtins::PyType>()
+                .unwrap_or_else(|_| panic!("{name} is not a class"))
+        };
+        shared::install(shared::Classes {
+            root: get("SharedRoot"),
+            dict: class("FrozenDict"),
+            list: class("FrozenList"),
+        });
         Helpers {
             begin: get("begin"),
             collect: get("collect"),
             load: get("load"),
             describe: get("describe"),
+            reset: get("_reset"),
+            take_reads: get("_take_reads"),
         }
     });
     State {
@@ -138,6 +163,7 @@ fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
         result: Err(ErrorInfo::plain(kind, message)),
         stdout: String::new(),
         stdout_truncated: false,
+        reads: Vec::new(),
     }
 }
 
@@ -223,6 +249,7 @@ fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
         result,
         stdout,
         stdout_truncated: truncated,
+        reads: Vec::new(),
     }
 }
 
@@ -267,12 +294,25 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                     result: Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
                     stdout: String::new(),
                     stdout_truncated: false,
+                    reads: Vec::new(),
                 };
             }
         };
         let arg = json_to_py(vm, &context);
-        let r = func.call((arg,), vm);
+        let roots = shared::roots_for(vm, &req.shared).and_then(|roots| {
+            if let Some(d) = arg.downcast_ref::<PyDict>() {
+                for (r, obj) in req.shared.iter().zip(&roots) {
+                    d.set_item(r.name.as_str(), obj.clone(), vm)?;
+                }
+            }
+            helpers.reset.call((vm.ctx.new_list(roots),), vm)
+        });
+        let r = match roots {
+            Ok(_) => func.call((arg,), vm),
+            Err(e) => Err(e),
+        };
         let (stdout, stdout_truncated) = collect(vm, helpers, &capture, req.max_stdout_bytes);
+        let reads = take_reads(vm, helpers);
         let result = match r {
             Ok(value) => to_result_json(vm, &value, req),
             Err(e) => Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
@@ -281,8 +321,34 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
             result,
             stdout,
             stdout_truncated,
+            reads,
         }
     })
+}
+
+/// What the call read of its shared values: `(root, key | None)` pairs from `shared.py`.
+fn take_reads(vm: &VirtualMachine, helpers: &Helpers) -> Vec<bds_ipc::Read> {
+    let Ok(list) = helpers.take_reads.call((), vm) else {
+        return Vec::new();
+    };
+    let Some(list) = list.downcast_ref::<PyList>() else {
+        return Vec::new();
+    };
+    let s = |o: &PyObjectRef| {
+        o.downcast_ref::<PyStr>()
+            .and_then(|s| s.to_str())
+            .map(str::to_owned)
+    };
+    let mut out = Vec::new();
+    for item in list.borrow_vec().iter() {
+        if let Some(t) = item.downcast_ref::<PyTuple>()
+            && let [root, key] = t.as_slice()
+            && let Some(root) = s(root)
+        {
+            out.push(bds_ipc::Read { root, key: s(key) });
+        }
+    }
+    out
 }
 
 /// The captured stdout, cut to `max_bytes` on a character boundary, with a marker when cut.
@@ -396,7 +462,7 @@ fn describe(
     }
 }
 
-fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyObjectRef {
+pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyObjectRef {
     use serde_json::Value;
     match v {
         Value::Null => vm.ctx.none(),

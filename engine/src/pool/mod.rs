@@ -1,21 +1,28 @@
 //! The pool: N worker processes, dispatch, batches, respawn, metrics.
+//!
+//! A call may refer to shared values ([`SharedValue`]: `post`, `site`); each worker is sent
+//! each value once (its process remembers which), and a worker that dropped one answers
+//! `not-shared`, after which the engine sends it again and retries the call once.
+
+mod wire;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use bds_ipc::{CallSpec, ClockSpec, ErrorKind, Outcome, Reply, Request};
+use bds_ipc::{ErrorKind, Outcome, Read, Reply, Request};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, ScriptError};
-use crate::limits::{CallOptions, Clock, Limits};
+use crate::limits::{CallOptions, Limits};
 use crate::metrics::{Metrics, ScriptMetrics};
 use crate::process::{Broken, Spawner, WorkerProcess, find_worker};
 use crate::script::Script;
+use crate::shared::SharedValue;
 use crate::watchdog::Watchdog;
+use wire::{call_spec, check_result, ensure_loaded, ensure_shared, load_request, sanitize_reads};
 
 /// How the pool starts and watches its workers.
 #[derive(Debug, Clone)]
@@ -26,6 +33,7 @@ pub struct PoolConfig {
     cache_dir: Option<PathBuf>,
     grace: Duration,
     max_live: usize,
+    shared_mib: usize,
     handshake_timeout: Duration,
 }
 
@@ -39,6 +47,7 @@ impl Default for PoolConfig {
             cache_dir: None,
             grace: Duration::from_millis(200),
             max_live: 16,
+            shared_mib: 256,
             handshake_timeout: Duration::from_secs(300),
         }
     }
@@ -85,6 +94,13 @@ impl PoolConfig {
         self.max_live = n.max(1);
         self
     }
+    /// Bytes of shared values (`post`, `site`) each worker keeps, in MiB (default 256); past
+    /// it the least recently used go, and the engine sends them again when a call needs them.
+    #[must_use]
+    pub fn shared_cache_mib(mut self, mib: usize) -> Self {
+        self.shared_mib = mib.max(1);
+        self
+    }
     /// How long a starting worker may take to say it is ready (the first start compiles the
     /// guest, which takes seconds).
     #[must_use]
@@ -104,6 +120,25 @@ pub struct CallOutput {
     pub stdout_truncated: bool,
     /// Time spent in the worker.
     pub duration: Duration,
+    /// What the call read of its shared values (sorted, no duplicates; empty without any).
+    pub reads: Vec<Read>,
+}
+
+/// One call of a batch: a script, its own context (a JSON object), and the shared values
+/// added to that context by reference under their names (`post`, `site`).
+#[derive(Debug, Clone)]
+pub struct SharedCall {
+    pub script: Script,
+    pub context: Value,
+    pub shared: Vec<(String, SharedValue)>,
+}
+
+/// A call as the pool handles it.
+#[derive(Clone, Copy)]
+struct Item<'a> {
+    script: &'a Script,
+    context: &'a Value,
+    shared: &'a [(String, SharedValue)],
 }
 
 /// Pool-wide counters.
@@ -168,7 +203,12 @@ impl Pool {
     /// Starts the workers (in parallel) and waits for each to complete its handshake.
     pub fn new(config: PoolConfig) -> Result<Self, EngineError> {
         let worker = find_worker(config.worker.as_deref())?;
-        let mut args = vec!["--max-live".to_owned(), config.max_live.to_string()];
+        let mut args = vec![
+            "--max-live".to_owned(),
+            config.max_live.to_string(),
+            "--shared-mib".to_owned(),
+            config.shared_mib.to_string(),
+        ];
         if let Some(g) = &config.guest {
             args.extend(["--guest".to_owned(), g.display().to_string()]);
         }
@@ -222,8 +262,25 @@ impl Pool {
         context: &Value,
         opts: &CallOptions,
     ) -> Result<CallOutput, ScriptError> {
+        self.call_shared(script, context, &[], opts)
+    }
+
+    /// Like [`Pool::call`], with shared values added to the context by reference:
+    /// `context[name]` is the value, read-only in the script.
+    pub fn call_shared(
+        &self,
+        script: &Script,
+        context: &Value,
+        shared: &[(String, SharedValue)],
+        opts: &CallOptions,
+    ) -> Result<CallOutput, ScriptError> {
         let started = Instant::now();
-        let result = self.call_inner(script, context, opts);
+        let item = Item {
+            script,
+            context,
+            shared,
+        };
+        let result = self.call_inner(item, opts);
         self.inner.metrics.record(
             script.name(),
             result.as_ref().map_or(started.elapsed(), |o| o.duration),
@@ -232,13 +289,9 @@ impl Pool {
         result
     }
 
-    fn call_inner(
-        &self,
-        script: &Script,
-        context: &Value,
-        opts: &CallOptions,
-    ) -> Result<CallOutput, ScriptError> {
-        let spec = call_spec(script, context, opts)?;
+    fn call_inner(&self, item: Item<'_>, opts: &CallOptions) -> Result<CallOutput, ScriptError> {
+        let script = item.script;
+        let spec = call_spec(script, item.context, item.shared, opts)?;
         let limits = opts.limits;
         let mut slot = self.acquire(script)?;
         for attempt in 0..2 {
@@ -246,6 +299,7 @@ impl Pool {
                 if let Some(err) = ensure_loaded(w, inner, script, &limits)? {
                     return Ok(Err(err));
                 }
+                ensure_shared(w, inner, item.shared.iter().map(|(_, v)| v))?;
                 let id = w.next_id();
                 let kill_at = Instant::now() + limits.deadline() + inner.grace;
                 match w.round_trip(
@@ -264,15 +318,18 @@ impl Pool {
             })?;
             let outcome = outcome?;
             if let Err(info) = &outcome.guest.result
-                && info.kind == ErrorKind::NotLoaded
+                && matches!(info.kind, ErrorKind::NotLoaded | ErrorKind::NotShared)
                 && attempt == 0
             {
                 if let Some(w) = slot.guard.as_mut() {
                     w.loaded.remove(script.hash());
+                    if info.kind == ErrorKind::NotShared {
+                        w.shared.clear();
+                    }
                 }
                 continue;
             }
-            return self.finish(&mut slot, script, &limits, outcome);
+            return self.finish(&mut slot, item, &limits, outcome);
         }
         Err(ScriptError::new(
             ErrorKind::WorkerCrash,
@@ -287,13 +344,47 @@ impl Pool {
         items: &[(Script, Value)],
         opts: &CallOptions,
     ) -> Vec<Result<CallOutput, ScriptError>> {
+        let items: Vec<Item<'_>> = items
+            .iter()
+            .map(|(script, context)| Item {
+                script,
+                context,
+                shared: &[],
+            })
+            .collect();
+        self.spread(&items, opts)
+    }
+
+    /// Calls many scripts with their own contexts and shared values, spread over all workers;
+    /// results come back in order. Each worker receives each shared value at most once.
+    pub fn call_many_shared(
+        &self,
+        items: &[SharedCall],
+        opts: &CallOptions,
+    ) -> Vec<Result<CallOutput, ScriptError>> {
+        let items: Vec<Item<'_>> = items
+            .iter()
+            .map(|c| Item {
+                script: &c.script,
+                context: &c.context,
+                shared: &c.shared,
+            })
+            .collect();
+        self.spread(&items, opts)
+    }
+
+    fn spread(
+        &self,
+        items: &[Item<'_>],
+        opts: &CallOptions,
+    ) -> Vec<Result<CallOutput, ScriptError>> {
         if items.is_empty() {
             return Vec::new();
         }
         // Contiguous chunks in the caller's order, one per worker. (Grouping calls by script
         // was measured: fewer loads, but it unbalanced the workers when scripts differ in cost,
-        // and a 1,000-call expansion got 25% slower.)
-        let items: Vec<&(Script, Value)> = items.iter().collect();
+        // and a 1,000-call expansion got 25% slower.) Contiguous chunks also keep a post's
+        // calls, and so its shared value, on one worker.
         let parts = self.inner.slots.len().min(items.len());
         let size = items.len().div_ceil(parts);
         thread::scope(|s| {
@@ -316,14 +407,14 @@ impl Pool {
 
     fn batch(
         &self,
-        chunk: &[&(Script, Value)],
+        chunk: &[Item<'_>],
         opts: &CallOptions,
     ) -> Vec<Result<CallOutput, ScriptError>> {
         let mut results: Vec<Option<Result<CallOutput, ScriptError>>> = vec![None; chunk.len()];
         let mut specs = Vec::new();
         let mut index = Vec::new();
-        for (i, (script, context)) in chunk.iter().enumerate() {
-            match call_spec(script, context, opts) {
+        for (i, item) in chunk.iter().enumerate() {
+            match call_spec(item.script, item.context, item.shared, opts) {
                 Ok(spec) => {
                     specs.push(spec);
                     index.push(i);
@@ -332,18 +423,25 @@ impl Pool {
             }
         }
         let limits = opts.limits;
-        let first = &chunk[0].0;
+        let first = chunk[0].script;
         let sent = self.acquire(first).and_then(|mut slot| {
             let outcomes = self.with_worker(&mut slot, first, |w, inner| {
                 let mut load_errors = Vec::new();
                 for &i in &index {
-                    let script = &chunk[i].0;
+                    let script = chunk[i].script;
                     if !w.loaded.contains(script.hash())
                         && let Some(e) = ensure_loaded(w, inner, script, &limits)?
                     {
                         load_errors.push((i, e));
                     }
                 }
+                ensure_shared(
+                    w,
+                    inner,
+                    index
+                        .iter()
+                        .flat_map(|&i| chunk[i].shared.iter().map(|(_, v)| v)),
+                )?;
                 let id = w.next_id();
                 let total = limits.deadline().saturating_mul(specs.len() as u32);
                 let kill_at = Instant::now() + total + inner.grace;
@@ -368,8 +466,8 @@ impl Pool {
                 Ok((outcomes, load_errors)) => {
                     let mut out = Vec::with_capacity(outcomes.len());
                     for (k, outcome) in outcomes.into_iter().enumerate() {
-                        let script = &chunk[index[k]].0;
-                        out.push((index[k], self.finish(&mut slot, script, &limits, outcome)));
+                        let item = chunk[index[k]];
+                        out.push((index[k], self.finish(&mut slot, item, &limits, outcome)));
                     }
                     for (i, e) in load_errors {
                         out.retain(|(j, _)| *j != i);
@@ -392,26 +490,28 @@ impl Pool {
                 }
             }
         }
-        // A worker that forgot a script (after a reset, or past its cache) gets a single retry.
+        // A worker that forgot a script or a shared value (after a reset, or past its cache)
+        // gets a single retry.
         results
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
+                let item = chunk[i];
                 let r = r.unwrap_or_else(|| {
                     Err(ScriptError::new(
                         ErrorKind::WorkerCrash,
-                        chunk[i].0.name(),
+                        item.script.name(),
                         "lost result",
                     ))
                 });
                 match r {
-                    Err(e) if e.kind == ErrorKind::NotLoaded => {
-                        self.call(&chunk[i].0, &chunk[i].1, opts)
+                    Err(e) if matches!(e.kind, ErrorKind::NotLoaded | ErrorKind::NotShared) => {
+                        self.call_shared(item.script, item.context, item.shared, opts)
                     }
                     r => {
                         let took = r.as_ref().map_or(Duration::ZERO, |o| o.duration);
                         self.inner.metrics.record(
-                            chunk[i].0.name(),
+                            item.script.name(),
                             took,
                             r.as_ref().err().map(|e| e.kind),
                         );
@@ -593,10 +693,11 @@ impl Pool {
     fn finish(
         &self,
         slot: &mut Slot<'_>,
-        script: &Script,
+        item: Item<'_>,
         limits: &Limits,
         outcome: Outcome,
     ) -> Result<CallOutput, ScriptError> {
+        let script = item.script;
         let mut stdout = outcome.guest.stdout;
         let cap = limits.max_stdout_bytes() as usize + 64;
         if stdout.len() > cap {
@@ -617,6 +718,7 @@ impl Pool {
                 stdout,
                 stdout_truncated: outcome.guest.stdout_truncated,
                 duration: Duration::from_micros(outcome.duration_us),
+                reads: sanitize_reads(outcome.guest.reads, item.shared),
             }),
             Err((kind, why)) => {
                 if kind == ErrorKind::WorkerCrash
@@ -643,153 +745,12 @@ impl Drop for Inner {
     }
 }
 
-fn load_request(
-    w: &mut WorkerProcess,
-    script: &Script,
-    limits: &Limits,
-    compile_only: bool,
-) -> Request {
-    Request::Load {
-        id: w.next_id(),
-        hash: *script.hash(),
-        name: script.name().to_owned(),
-        source: script.source().to_owned(),
-        compile_only,
-        limits: limits.wire(),
-    }
-}
-
-/// Makes sure the worker knows `script`. `Ok(Some(e))`: the script failed to load.
-fn ensure_loaded(
-    w: &mut WorkerProcess,
-    inner: &Inner,
-    script: &Script,
-    limits: &Limits,
-) -> Result<Option<ScriptError>, Broken> {
-    if w.loaded.contains(script.hash()) {
-        return Ok(None);
-    }
-    let req = load_request(w, script, limits, false);
-    let kill_at = Instant::now() + limits.deadline() + inner.grace;
-    match w.round_trip(&req, &inner.watchdog, kill_at)? {
-        Reply::Loaded { outcome, .. } => {
-            // The worker keeps the source even when loading failed: later calls retry it.
-            w.loaded.insert(*script.hash());
-            Ok(outcome
-                .guest
-                .result
-                .err()
-                .map(|info| ScriptError::from_wire(script.name(), info, outcome.guest.stdout)))
-        }
-        other => Err(Broken::Crashed(format!(
-            "expected a load reply, got {other:?}"
-        ))),
-    }
-}
-
-fn call_spec(
-    script: &Script,
-    context: &Value,
-    opts: &CallOptions,
-) -> Result<CallSpec, ScriptError> {
-    if !context.is_object() {
-        return Err(ScriptError::new(
-            ErrorKind::AbiViolation,
-            script.name(),
-            "the context must be a JSON object",
-        ));
-    }
-    let context = serde_json::to_vec(context)
-        .map_err(|e| ScriptError::new(ErrorKind::AbiViolation, script.name(), e.to_string()))?;
-    let unix_nanos = match opts.clock {
-        Clock::CallStart | Clock::Real => SystemTime::now(),
-        Clock::Fixed(t) => t,
-    }
-    .duration_since(UNIX_EPOCH)
-    .map_or(0, |d| d.as_nanos() as u64);
-    let seed = opts.seed.unwrap_or_else(|| {
-        let mut h = Sha256::new();
-        h.update(script.hash());
-        h.update(&context);
-        let d = h.finalize();
-        u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-    });
-    Ok(CallSpec {
-        hash: *script.hash(),
-        entry: opts.entry.clone(),
-        context,
-        limits: opts.limits.wire(),
-        clock: ClockSpec {
-            unix_nanos,
-            seed,
-            real_time: opts.clock == Clock::Real,
-        },
-        fresh: opts.fresh,
-    })
-}
-
-/// The engine's own check of a result: size, JSON, an object, nesting.
-fn check_result(
-    json: &[u8],
-    limits: &Limits,
-) -> Result<serde_json::Map<String, Value>, (ErrorKind, String)> {
-    if json.len() > limits.max_result_bytes() as usize {
-        return Err((
-            ErrorKind::OutputTooLarge,
-            format!(
-                "the result is {} bytes, over the {}-byte limit",
-                json.len(),
-                limits.max_result_bytes()
-            ),
-        ));
-    }
-    let value: Value = serde_json::from_slice(json).map_err(|e| {
-        (
-            ErrorKind::WorkerCrash,
-            format!("the worker sent a result that is not JSON: {e}"),
-        )
-    })?;
-    let depth = json_depth(&value);
-    if depth > limits.max_depth() as usize {
-        return Err((
-            ErrorKind::AbiViolation,
-            format!(
-                "the result nests {depth} levels deep, over the limit of {}",
-                limits.max_depth()
-            ),
-        ));
-    }
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => Err((
-            ErrorKind::AbiViolation,
-            "the result is not a JSON object".into(),
-        )),
-    }
-}
-
-fn json_depth(v: &Value) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(v, 1usize)];
-    while let Some((v, d)) = stack.pop() {
-        match v {
-            Value::Array(a) => {
-                max = max.max(d);
-                stack.extend(a.iter().map(|x| (x, d + 1)));
-            }
-            Value::Object(o) => {
-                max = max.max(d);
-                stack.extend(o.values().map(|x| (x, d + 1)));
-            }
-            _ => {}
-        }
-    }
-    max
-}
-
 #[cfg(test)]
 mod tests {
+    use super::wire::json_depth;
     use super::*;
+    use crate::limits::Clock;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn result_checks() {
@@ -826,12 +787,12 @@ mod tests {
     fn default_seed_depends_on_script_and_context_only() {
         let s = Script::new("a.py", "x");
         let o = CallOptions::default().with_clock(Clock::Fixed(UNIX_EPOCH));
-        let a = call_spec(&s, &serde_json::json!({"k": 1}), &o).unwrap();
-        let b = call_spec(&s, &serde_json::json!({"k": 1}), &o).unwrap();
-        let c = call_spec(&s, &serde_json::json!({"k": 2}), &o).unwrap();
+        let a = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
+        let b = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
+        let c = call_spec(&s, &serde_json::json!({"k": 2}), &[], &o).unwrap();
         assert_eq!(a.clock.seed, b.clock.seed);
         assert_ne!(a.clock.seed, c.clock.seed);
         assert_eq!(a.clock.unix_nanos, 0);
-        assert!(call_spec(&s, &serde_json::json!([1]), &o).is_err());
+        assert!(call_spec(&s, &serde_json::json!([1]), &[], &o).is_err());
     }
 }

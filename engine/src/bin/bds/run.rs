@@ -1,0 +1,232 @@
+//! `bds run` (one call, its result or error as JSON) and `bds check` (compile only).
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bds_engine::{CallOptions, Limits, Pool, PoolConfig, Script, ScriptError, SharedValue};
+use serde_json::{Value, json};
+
+use crate::RunArgs;
+use crate::util::{emit, ms, print_json, read_script};
+
+fn default_context() -> Value {
+    json!({"abi": 1, "params": {}, "args": [], "inner": null, "post": {}, "site": {}})
+}
+
+fn read_context(src: Option<&str>) -> Result<Value> {
+    let Some(src) = src else {
+        return Ok(default_context());
+    };
+    let text = if src == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the context from stdin")?;
+        s
+    } else {
+        std::fs::read_to_string(src).with_context(|| format!("cannot read the context {src}"))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("the context {src} is not JSON"))
+}
+
+/// Whether the script's metadata header says `kind: transform` (the engine's header parser is
+/// not public: this reads the `# ---` block the same way, for that one key).
+fn is_transform(source: &str) -> bool {
+    let mut lines = source.lines().skip_while(|l| l.trim().is_empty());
+    if lines.next().map(str::trim_end) != Some("# ---") {
+        return false;
+    }
+    for line in lines {
+        if line.trim_end() == "# ---" {
+            break;
+        }
+        let Some(body) = line.trim_start().strip_prefix('#') else {
+            continue;
+        };
+        let Some((key, value)) = body.split_once(':') else {
+            continue;
+        };
+        if key.trim() != "kind" {
+            continue;
+        }
+        // The value ends at a ` #` comment; it may be quoted.
+        let value = value.split(" #").next().unwrap_or("").trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        return value == "transform";
+    }
+    false
+}
+
+/// The context split as rendering calls a macro: `post` and `site` (when they are objects)
+/// become shared, read-only values; a transform gets its whole context as it is.
+fn share_post_and_site(
+    script: &Script,
+    context: Value,
+) -> Result<(Value, Vec<(String, SharedValue)>)> {
+    let Value::Object(map) = context else {
+        return Ok((context, Vec::new()));
+    };
+    if is_transform(script.source()) {
+        return Ok((Value::Object(map), Vec::new()));
+    }
+    let mut own = serde_json::Map::new();
+    let mut shared = Vec::new();
+    for (key, value) in map {
+        if (key == "post" || key == "site") && value.is_object() {
+            let value = SharedValue::new(&value)
+                .map_err(|e| anyhow::anyhow!("the context's `{key}` {e}"))?;
+            shared.push((key, value));
+        } else {
+            own.insert(key, value);
+        }
+    }
+    Ok((Value::Object(own), shared))
+}
+
+/// Runs the script once with the Run button's limits; the exit status is the error's kind.
+pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut limits = Limits::run_button();
+    let mut opts = CallOptions::run_button();
+    if let Some(entry) = args.entry {
+        opts = opts.with_entry(entry);
+    }
+    if let Some(ms) = args.timeout_ms {
+        limits = limits.with_deadline(Duration::from_millis(ms));
+    }
+    if let Some(mb) = args.memory_mb {
+        limits = limits.with_memory_mib(mb);
+    }
+    if let Some(seed) = args.seed {
+        opts = opts.with_seed(seed);
+    }
+    if args.fresh {
+        opts = opts.fresh(true);
+    }
+    let script = read_script(&args.script)?;
+    let context = read_context(args.context.as_deref())?;
+    let (own, shared) = share_post_and_site(&script, context)?;
+    let opts = opts.with_limits(limits);
+    let started = Instant::now();
+    let pool = Pool::new(PoolConfig::default().workers(1)).context("cannot start the engine")?;
+    let startup = started.elapsed();
+    let t = Instant::now();
+    let result = pool.call_shared(&script, &own, &shared, &opts);
+    let call = t.elapsed();
+    let (doc, code) = match result {
+        Ok(out) => (
+            json!({
+                "ok": true,
+                "result": out.value,
+                "stdout": out.stdout,
+                "stdout_truncated": out.stdout_truncated,
+                "timings": {
+                    "startup_ms": ms(startup),
+                    "call_ms": ms(call),
+                    "worker_ms": ms(out.duration),
+                },
+            }),
+            ExitCode::SUCCESS,
+        ),
+        Err(e) => (error_doc(&e), ExitCode::from(e.exit_code())),
+    };
+    print_json(&doc);
+    pool.close();
+    Ok(code)
+}
+
+fn error_doc(e: &ScriptError) -> Value {
+    let mut error = serde_json::to_value(e).unwrap_or_else(|_| json!({}));
+    let stdout = error
+        .as_object_mut()
+        .and_then(|o| o.remove("stdout"))
+        .unwrap_or(Value::Null);
+    json!({"ok": false, "error": error, "stdout": stdout})
+}
+
+/// Compiles each script; the exit status is the worst one met (2 for a file that cannot be read).
+pub(crate) fn check(paths: &[PathBuf]) -> Result<ExitCode> {
+    let pool = Pool::new(PoolConfig::default().workers(1)).context("cannot start the engine")?;
+    let mut worst: u8 = 0;
+    for path in paths {
+        let script = match read_script(path) {
+            Ok(s) => s,
+            Err(e) => {
+                emit(&format!("{}: error: {e:#}\n", path.display()));
+                worst = worst.max(2);
+                continue;
+            }
+        };
+        match pool.check(&script) {
+            Ok(()) => emit(&format!("{}: ok\n", path.display())),
+            Err(e) => {
+                let kind = if e.exc_type.is_empty() {
+                    e.kind.as_str().to_owned()
+                } else {
+                    e.exc_type.clone()
+                };
+                emit(&format!(
+                    "{}:{}:{}: {}: {}\n",
+                    path.display(),
+                    e.line,
+                    e.column,
+                    kind,
+                    e.message
+                ));
+                worst = worst.max(e.exit_code());
+            }
+        }
+    }
+    pool.close();
+    Ok(ExitCode::from(worst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_header_saying_kind_transform_makes_a_transform() {
+        let cases = [
+            (
+                "# ---\n# kind: transform\n# ---\ndef render(c): pass\n",
+                true,
+            ),
+            (
+                "\n# ---\n# title: T\n# kind: \"transform\"  # a comment\n# ---\n",
+                true,
+            ),
+            ("# ---\n# kind: macro\n# ---\n# kind: transform\n", false),
+            ("# kind: transform\n", false),
+            ("import os\n# ---\n# kind: transform\n# ---\n", false),
+            ("def render(c):\n    return {}\n", false),
+        ];
+        for (source, want) in cases {
+            assert_eq!(is_transform(source), want, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn post_and_site_objects_are_shared_other_keys_stay() {
+        let macro_ = Script::new("m.py", "def render(c):\n    return {}\n");
+        let (own, shared) = share_post_and_site(
+            &macro_,
+            json!({"abi": 1, "post": {"title": "T"}, "site": [], "args": ["a"]}),
+        )
+        .unwrap();
+        assert_eq!(own, json!({"abi": 1, "site": [], "args": ["a"]}));
+        assert_eq!(
+            shared.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["post"]
+        );
+        let transform = Script::new("t.py", "# ---\n# kind: transform\n# ---\n");
+        let context = json!({"post": {"title": "T"}, "site": {}});
+        let (own, shared) = share_post_and_site(&transform, context.clone()).unwrap();
+        assert_eq!((own, shared.len()), (context, 0));
+    }
+}

@@ -1,0 +1,314 @@
+//! Expansion: every macro call of the documents given, resolved, answered from the result cache
+//! where what it read is unchanged, and the rest run as one batch per nesting level.
+//!
+//! Each document's `post` and the `site` are [`SharedValue`]s: serialised and hashed once,
+//! sent to each worker once, and referred to by every call. A call's frame holds only its own
+//! arguments, so nothing here costs calls × site size.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::PoisonError;
+
+use serde_json::{Map, Value, json};
+
+use super::deps::{deps_text, digest, own_key, parse_deps};
+use super::{
+    CallData, Diagnostic, Expansion, Loaded, Project, ProjectError, collect_parse_errors,
+    error_marker, first_error, lower, parse, render, script_message,
+};
+use crate::store::{ListFilter, ResultEntry, ScriptKind};
+use crate::{ErrorKind, SharedCall, SharedValue, TraceFrame};
+
+/// A document ready to expand: its content and its metadata as a shared value.
+#[derive(Debug, Clone)]
+pub(super) struct Prepared {
+    pub(super) content: String,
+    pub(super) post: SharedValue,
+}
+
+/// What a document's rendering depended on besides its own content and metadata.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DocDeps {
+    /// Every macro name called → the content hash it resolved to ("" for none).
+    pub(super) macros: BTreeMap<String, String>,
+    /// Resolved macros → how many calls of each.
+    pub(super) usages: BTreeMap<String, u64>,
+    /// Keys of `site` any call read (`None`: the whole site).
+    pub(super) site_reads: BTreeSet<Option<String>>,
+    /// A `# pure: false` script ran.
+    pub(super) impure: bool,
+}
+
+impl DocDeps {
+    /// Whether rendering again would give the same output: only deterministic diagnostics.
+    pub(super) fn stable(&self, diagnostics: &[Diagnostic]) -> bool {
+        !self.impure
+            && diagnostics
+                .iter()
+                .all(|d| d.kind == "parse" || d.kind == "unknown-macro")
+    }
+}
+
+/// The post as a macro sees it: an object with `content` and `title` filled in, valid against
+/// the post schema.
+pub(super) fn prepare_post(
+    project: &Project,
+    content: &str,
+    post: &Value,
+) -> Result<SharedValue, ProjectError> {
+    let mut post = match post {
+        Value::Object(m) => m.clone(),
+        Value::Null => Map::new(),
+        _ => {
+            return Err(ProjectError::InvalidInput {
+                what: "post",
+                message: "the post metadata must be a JSON object".into(),
+            });
+        }
+    };
+    post.entry("content")
+        .or_insert_with(|| Value::String(content.to_owned()));
+    post.entry("title")
+        .or_insert_with(|| Value::String(String::new()));
+    let post = Value::Object(post);
+    if let Some(message) = first_error(&project.schemas.post, &post) {
+        return Err(ProjectError::InvalidInput {
+            what: "post",
+            message,
+        });
+    }
+    SharedValue::new(&post).map_err(|e| ProjectError::InvalidInput {
+        what: "post",
+        message: format!("the post metadata {e}"),
+    })
+}
+
+/// The site as a macro sees it.
+pub(super) fn prepare_site(site: &Value) -> Result<SharedValue, ProjectError> {
+    SharedValue::new(site).map_err(|e| ProjectError::InvalidInput {
+        what: "site",
+        message: format!("the site metadata {e}"),
+    })
+}
+
+struct Ready {
+    id: usize,
+    own: String,
+    loaded: Loaded,
+    context: Value,
+}
+
+impl Project {
+    /// Expands `docs` against one `site`: all their calls go out in shared batches.
+    pub(super) fn expand_prepared(
+        &self,
+        docs: &[Prepared],
+        site: &SharedValue,
+    ) -> Result<Vec<(Expansion, DocDeps)>, ProjectError> {
+        let macros: HashMap<String, String> = self
+            .store
+            .list(ListFilter {
+                kind: Some(ScriptKind::Macro),
+                enabled: Some(true),
+            })?
+            .into_iter()
+            .map(|e| (e.slug, e.content_hash))
+            .collect();
+
+        let mut calls: Vec<CallData> = Vec::new();
+        let mut trees = Vec::with_capacity(docs.len());
+        let mut max_height = 0;
+        for (doc, d) in docs.iter().enumerate() {
+            let (tree, h) = lower(parse(&d.content), doc, &mut calls);
+            max_height = max_height.max(h);
+            trees.push(tree);
+        }
+        let mut html: Vec<Option<String>> = vec![None; calls.len()];
+        let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
+        let mut deps: Vec<DocDeps> = vec![DocDeps::default(); docs.len()];
+        let mut hits = vec![0usize; docs.len()];
+        let diag =
+            |c: &CallData, kind: &str, message: String, traceback: Vec<TraceFrame>| Diagnostic {
+                document: c.doc,
+                script: c.call.name.clone(),
+                line: c.call.line,
+                column: c.call.column,
+                kind: kind.to_owned(),
+                message,
+                traceback,
+            };
+        let shared_of = |doc: usize| {
+            vec![
+                ("post".to_owned(), docs[doc].post.clone()),
+                ("site".to_owned(), site.clone()),
+            ]
+        };
+        let note_reads = |deps: &mut DocDeps, reads: &[bds_ipc::Read]| {
+            for r in reads.iter().filter(|r| r.root == "site") {
+                deps.site_reads.insert(r.key.clone());
+            }
+        };
+
+        for height in 0..max_height {
+            // Resolve, build own contexts and keys.
+            let mut ready: Vec<Ready> = Vec::new();
+            for id in (0..calls.len()).filter(|&i| calls[i].height == height) {
+                let c = &calls[id];
+                let name = &c.call.name;
+                let resolved = macros.get(name);
+                deps[c.doc]
+                    .macros
+                    .insert(name.clone(), resolved.cloned().unwrap_or_default());
+                let Some(hash) = resolved else {
+                    let message = format!("no enabled macro named `{name}`");
+                    html[id] = Some(error_marker(name, &message));
+                    diagnostics[c.doc].push(diag(c, "unknown-macro", message, Vec::new()));
+                    continue;
+                };
+                *deps[c.doc].usages.entry(name.clone()).or_default() += 1;
+                let loaded = match self.load(name, hash) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        html[id] = Some(error_marker(name, &e.to_string()));
+                        diagnostics[c.doc].push(diag(
+                            c,
+                            "unknown-macro",
+                            e.to_string(),
+                            Vec::new(),
+                        ));
+                        continue;
+                    }
+                };
+                let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
+                let context = json!({
+                    "abi": 1,
+                    "params": Value::Object(c.call.params.clone()),
+                    "args": Value::Array(c.call.args.clone()),
+                    "inner": inner,
+                });
+                let own = own_key(&loaded.hash, &self.macro_opts.entry, &context);
+                ready.push(Ready {
+                    id,
+                    own,
+                    loaded,
+                    context,
+                });
+            }
+            // One cache lookup for the level; the misses go out as one batch.
+            let cached = |r: &Ready| r.loaded.pure && self.result_cache;
+            let lookups: Vec<&str> = ready
+                .iter()
+                .filter(|r| cached(r))
+                .map(|r| r.own.as_str())
+                .collect();
+            let mut found = self.store.results_get(&lookups)?.into_iter();
+            let mut batch: Vec<SharedCall> = Vec::new();
+            let mut pending: Vec<Ready> = Vec::new();
+            for r in ready {
+                let c = &calls[r.id];
+                if !r.loaded.pure {
+                    deps[c.doc].impure = true;
+                }
+                let candidates = if cached(&r) {
+                    found.next().unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let roots = [("post", &docs[c.doc].post), ("site", site)];
+                let hit = candidates.into_iter().find_map(|row| {
+                    let reads = parse_deps(&row.deps)?;
+                    (digest(&reads, &roots)? == row.digest).then_some((reads, row.result))
+                });
+                if let Some((reads, result)) = hit
+                    && let Ok(Value::String(h)) = serde_json::from_str::<Value>(&result)
+                {
+                    note_reads(&mut deps[c.doc], &reads);
+                    html[r.id] = Some(h);
+                    hits[c.doc] += 1;
+                    *self
+                        .cache_hits
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .entry(format!("{}.py", c.call.name))
+                        .or_default() += 1;
+                    continue;
+                }
+                batch.push(SharedCall {
+                    script: r.loaded.script.clone(),
+                    context: r.context.clone(),
+                    shared: shared_of(c.doc),
+                });
+                pending.push(r);
+            }
+            let results = self.pool.call_many_shared(&batch, &self.macro_opts);
+            drop(batch);
+            let mut to_cache: Vec<ResultEntry> = Vec::new();
+            for (r, result) in pending.into_iter().zip(results) {
+                let c = &calls[r.id];
+                let name = &c.call.name;
+                match result {
+                    Ok(out) => {
+                        let value = Value::Object(out.value);
+                        if let Some(message) = first_error(&self.schemas.result, &value) {
+                            let message =
+                                format!("the result does not match the macro ABI: {message}");
+                            html[r.id] = Some(error_marker(name, &message));
+                            diagnostics[c.doc].push(diag(
+                                c,
+                                ErrorKind::AbiViolation.as_str(),
+                                message,
+                                Vec::new(),
+                            ));
+                            continue;
+                        }
+                        note_reads(&mut deps[c.doc], &out.reads);
+                        let h = value["html"].as_str().unwrap_or_default().to_owned();
+                        if r.loaded.pure && self.result_cache {
+                            let roots = [("post", &docs[c.doc].post), ("site", site)];
+                            if let Some(d) = digest(&out.reads, &roots) {
+                                to_cache.push(ResultEntry {
+                                    own: r.own,
+                                    digest: d,
+                                    deps: deps_text(&out.reads),
+                                    slug: name.clone(),
+                                    script_hash: r.loaded.hash.clone(),
+                                    result: serde_json::to_string(&Value::String(h.clone()))
+                                        .unwrap_or_default(),
+                                });
+                            }
+                        }
+                        html[r.id] = Some(h);
+                    }
+                    Err(e) => {
+                        let message = script_message(&e);
+                        html[r.id] = Some(error_marker(name, &message));
+                        diagnostics[c.doc].push(diag(c, e.kind.as_str(), message, e.traceback));
+                    }
+                }
+            }
+            self.store.results_put(&to_cache)?;
+        }
+
+        let mut out = Vec::with_capacity(docs.len());
+        for (doc, tree) in trees.iter().enumerate() {
+            let mut d = std::mem::take(&mut diagnostics[doc]);
+            collect_parse_errors(tree, doc, &mut d);
+            out.push(Expansion {
+                html: render(tree, &html, &calls),
+                diagnostics: d,
+                calls: 0,
+                cache_hits: hits[doc],
+            });
+        }
+        for c in &calls {
+            out[c.doc].calls += 1;
+            // Parse errors inside inner content are reported once, by the document that holds them.
+            if let Some(inner) = &c.inner {
+                collect_parse_errors(inner, c.doc, &mut out[c.doc].diagnostics);
+            }
+        }
+        for e in &mut out {
+            e.diagnostics.sort_by_key(|x| (x.line, x.column));
+        }
+        Ok(out.into_iter().zip(deps).collect())
+    }
+}

@@ -1,0 +1,239 @@
+//! Shared data (`post`, `site` by reference), against the real worker and guest: read-only
+//! with a clear error, never changed for another call, reads recorded, re-sent when a worker
+//! dropped it, refused over the cap.
+
+mod common;
+
+use bds_engine::{CallOptions, ErrorKind, Pool, PoolConfig, Read, Script, SharedValue};
+use serde_json::{Value, json};
+
+fn shared(post: Value, site: Value) -> Vec<(String, SharedValue)> {
+    vec![
+        ("post".to_owned(), SharedValue::new(&post).unwrap()),
+        ("site".to_owned(), SharedValue::new(&site).unwrap()),
+    ]
+}
+
+fn own() -> Value {
+    json!({"abi": 1, "params": {}, "args": [], "inner": null})
+}
+
+fn read(root: &str, key: Option<&str>) -> Read {
+    Read {
+        root: root.into(),
+        key: key.map(str::to_owned),
+    }
+}
+
+const MUTATE: &str = r#"
+def render(c):
+    tags = c["site"]["posts"][0]["tags"]
+    try:
+        tags.append("hacked")
+    except TypeError as e:
+        first = str(e)
+    else:
+        first = "no error"
+    try:
+        c["site"]["title"] = "hacked"
+    except TypeError as e:
+        second = str(e)
+    return {"html": first, "second": second, "tags": list(tags), "title": c["site"]["title"]}
+"#;
+
+const LOOK: &str = r#"
+def render(c):
+    return {"html": c["site"]["title"], "tags": list(c["site"]["posts"][0]["tags"])}
+"#;
+
+#[test]
+fn writing_into_shared_data_raises_a_type_error_naming_the_path_and_changes_nothing() {
+    let pool = Pool::new(PoolConfig::default().workers(1)).unwrap();
+    let s = shared(
+        json!({"title": "P"}),
+        json!({"title": "Blog", "posts": [{"slug": "a", "tags": ["x"]}]}),
+    );
+    let mutate = Script::new("mutate.py", MUTATE);
+    let opts = CallOptions::default();
+    let out = pool.call_shared(&mutate, &own(), &s, &opts).unwrap();
+    assert_eq!(
+        out.value["html"],
+        "context['site']['posts'][0]['tags'] is shared, read-only data: cannot append to it; \
+         take a copy to change it, e.g. list(context['site']['posts'][0]['tags']) or \
+         copy.deepcopy(context['site']['posts'][0]['tags'])"
+    );
+    assert_eq!(
+        out.value["second"],
+        "context['site'] is shared, read-only data: cannot set the key 'title' of it; take a \
+         copy to change it, e.g. dict(context['site']) or copy.deepcopy(context['site'])"
+    );
+    // The same script on the same (only) worker, then another script: both see the original.
+    let again = pool.call_shared(&mutate, &own(), &s, &opts).unwrap();
+    assert_eq!(again.value["tags"], json!(["x"]));
+    assert_eq!(again.value["title"], "Blog");
+    let other = pool
+        .call_shared(&Script::new("look.py", LOOK), &own(), &s, &opts)
+        .unwrap();
+    assert_eq!(
+        other.value,
+        json!({"html": "Blog", "tags": ["x"]})
+            .as_object()
+            .unwrap()
+            .clone()
+    );
+}
+
+#[test]
+fn copies_are_plain_and_writable() {
+    let pool = common::pool(1);
+    let s = shared(json!({"title": "P", "tags": ["a"]}), json!({}));
+    let src = r#"
+import copy
+def render(c):
+    top = dict(c["post"]); top["title"] = "changed"
+    deep = copy.deepcopy(c["post"]); deep["tags"].append("b")
+    return {"html": "", "top": top["title"], "deep": deep["tags"], "kinds": [type(top).__name__, type(deep["tags"]).__name__],
+            "still": c["post"]["title"], "isdict": isinstance(c["post"], dict)}
+"#;
+    let out = pool
+        .call_shared(
+            &Script::new("copy.py", src),
+            &own(),
+            &s,
+            &CallOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(out.value["top"], "changed");
+    assert_eq!(out.value["deep"], json!(["a", "b"]));
+    assert_eq!(out.value["kinds"], json!(["dict", "list"]));
+    assert_eq!(out.value["still"], "P");
+    assert_eq!(out.value["isdict"], true);
+}
+
+#[test]
+fn each_call_reports_what_it_read_and_only_that() {
+    let pool = common::pool(1);
+    let s = shared(
+        json!({"title": "P", "content": "body"}),
+        json!({"title": "S", "posts": []}),
+    );
+    let cases: [(&str, Vec<Read>); 5] = [
+        ("return {'html': ''}", vec![]),
+        (
+            "return {'html': c['post']['title']}",
+            vec![read("post", Some("title"))],
+        ),
+        (
+            "return {'html': str(c['site'].get('missing')) + str('posts' in c['site'])}",
+            vec![read("site", Some("missing")), read("site", Some("posts"))],
+        ),
+        (
+            "return {'html': str(len(c['post']))}",
+            vec![read("post", None)],
+        ),
+        (
+            "import json\n    return {'html': json.dumps(c['site'])}",
+            vec![read("site", None)],
+        ),
+    ];
+    for (body, want) in cases {
+        let src = format!("def render(c):\n    {body}\n");
+        let out = pool
+            .call_shared(
+                &Script::new("r.py", src.as_str()),
+                &own(),
+                &s,
+                &CallOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(out.reads, want, "{body}");
+    }
+}
+
+#[test]
+fn the_same_value_is_the_same_object_across_calls_of_a_script() {
+    let pool = common::pool(1);
+    let s = shared(json!({}), json!({"posts": [1, 2]}));
+    let src = "seen = []\ndef render(c):\n    seen.append(c['site']['posts'])\n    return {'html': str(len(seen)), 'same': seen[0] is seen[-1]}\n";
+    let script = Script::new("same.py", src);
+    for _ in 0..3 {
+        let out = pool
+            .call_shared(&script, &own(), &s, &CallOptions::default())
+            .unwrap();
+        assert_eq!(out.value["same"], true);
+    }
+}
+
+#[test]
+fn a_worker_that_dropped_a_value_gets_it_again() {
+    // 1 MiB of shared cache per worker; two sites of ~0.7 MiB cannot both stay.
+    let pool = Pool::new(PoolConfig::default().workers(1).shared_cache_mib(1)).unwrap();
+    let big = |tag: &str| json!({"title": tag, "pad": "x".repeat(700 << 10)});
+    let a = shared(json!({}), big("A"));
+    let b = shared(json!({}), big("B"));
+    let script = Script::new(
+        "t.py",
+        "def render(c):\n    return {'html': c['site']['title']}\n",
+    );
+    for round in 0..3 {
+        for (s, want) in [(&a, "A"), (&b, "B")] {
+            let out = pool
+                .call_shared(&script, &own(), s, &CallOptions::default())
+                .unwrap_or_else(|e| panic!("round {round}: {e:?}"));
+            assert_eq!(out.value["html"], want);
+        }
+    }
+    // The batch path too: alternate the two sites within one batch.
+    let items: Vec<bds_engine::SharedCall> = (0..6)
+        .map(|i| bds_engine::SharedCall {
+            script: script.clone(),
+            context: own(),
+            shared: if i % 2 == 0 { a.clone() } else { b.clone() },
+        })
+        .collect();
+    let got: Vec<String> = pool
+        .call_many_shared(&items, &CallOptions::default())
+        .into_iter()
+        .map(|r| r.unwrap().value["html"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, ["A", "B", "A", "B", "A", "B"]);
+}
+
+#[test]
+fn a_value_over_the_cap_is_refused_before_anything_runs() {
+    let huge = json!({"pad": "x".repeat(bds_engine::MAX_SHARED_BYTES)});
+    let e = SharedValue::new(&huge).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "is {} bytes of JSON, over the 67108864-byte limit for shared data (64 MiB)",
+            bds_engine::MAX_SHARED_BYTES + 10
+        )
+    );
+    assert_eq!(
+        SharedValue::new(&json!([1])).unwrap_err().to_string(),
+        "must be a JSON object"
+    );
+}
+
+#[test]
+fn a_script_cannot_reach_a_value_its_call_does_not_name() {
+    let pool = common::pool(1);
+    let s = shared(json!({"secret": "mine"}), json!({}));
+    // Keep the (unread, so still unfilled) post of the first call; read it in a later call
+    // whose post is another value.
+    let src = "kept = []\ndef render(c):\n    kept.append(c['post'])\n    if len(kept) == 1:\n        return {'html': ''}\n    return {'html': kept[0]['secret']}\n";
+    let script = Script::new("steal.py", src);
+    pool.call_shared(&script, &own(), &s, &CallOptions::default())
+        .unwrap();
+    let other = shared(json!({"secret": "other"}), json!({}));
+    let e = pool
+        .call_shared(&script, &own(), &other, &CallOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Runtime);
+    assert_eq!(e.exc_type, "RuntimeError");
+    assert_eq!(
+        e.message,
+        "context['post'] belongs to an earlier call and is no longer available (keep a copy, not the shared value, between calls)"
+    );
+}

@@ -1,0 +1,216 @@
+//! Shared values in the guest: `context["post"]` and `context["site"]` by reference.
+//!
+//! A call names its shared values by hash ([`bds_ipc::SharedRef`]). Each one becomes a
+//! `SharedRoot` (a read-only dict subclass defined in `shared.py`) kept per instance and reused
+//! by every later call that names the same value, so a script can even memoise on it (`is`).
+//! A root starts empty and *pending*: the first read of a call fills it, fetching the JSON from
+//! the worker (imports `bds.shared_len` / `bds.shared_read`) and converting it once into
+//! read-only Python objects (`FrozenDict`, `FrozenList`). Scripts that never touch `site` never
+//! pay for it. Filled roots are kept within a byte budget, least recently used dropped first.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bds_ipc::{Hash, SharedRef};
+use rustpython_vm::PyPayload;
+use rustpython_vm::builtins::{PyDict, PyList, PyStr, PyTypeRef};
+use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+
+#[link(wasm_import_module = "bds")]
+unsafe extern "C" {
+    fn shared_len(hash: *const u8) -> i64;
+    fn shared_read(hash: *const u8, dst: *mut u8, len: i32) -> i32;
+}
+
+/// JSON bytes of filled roots an instance keeps (beyond the current call's).
+const FILLED_BUDGET: usize = 48 << 20;
+/// Roots (filled or not) an instance keeps.
+const MAX_ROOTS: usize = 1024;
+
+/// The classes of `shared.py`, taken from the bootstrap namespace at initialisation.
+pub(crate) struct Classes {
+    pub(crate) root: PyObjectRef,
+    pub(crate) dict: PyTypeRef,
+    pub(crate) list: PyTypeRef,
+}
+
+struct Root {
+    obj: PyObjectRef,
+    filled: usize,
+    tick: u64,
+}
+
+#[derive(Default)]
+struct Roots {
+    by_key: HashMap<(String, Hash), Root>,
+    tick: u64,
+    filled: usize,
+}
+
+thread_local! {
+    static CLASSES: RefCell<Option<Classes>> = const { RefCell::new(None) };
+    static ROOTS: RefCell<Option<Roots>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn install(classes: Classes) {
+    CLASSES.with(|c| *c.borrow_mut() = Some(classes));
+}
+
+fn hex(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Hash> {
+    let mut h = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, b) in h.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(h)
+}
+
+/// The roots of one call, in the order of `refs`: reused when this instance has them.
+pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec<PyObjectRef>> {
+    let Some(root_cls) = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.root.clone())) else {
+        return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
+    };
+    ROOTS.with(|r| {
+        let mut guard = r.borrow_mut();
+        let roots = guard.get_or_insert_with(Roots::default);
+        roots.tick += 1;
+        let tick = roots.tick;
+        let mut out = Vec::with_capacity(refs.len());
+        for s in refs {
+            let key = (s.name.clone(), s.hash);
+            if let Some(root) = roots.by_key.get_mut(&key) {
+                root.tick = tick;
+                out.push(root.obj.clone());
+                continue;
+            }
+            let obj = root_cls.call((), vm)?;
+            obj.set_attr("_name", vm.ctx.new_str(s.name.as_str()), vm)?;
+            obj.set_attr("_key", vm.ctx.new_str(hex(&s.hash)), vm)?;
+            obj.set_attr("_pending", vm.ctx.new_bool(true), vm)?;
+            roots.by_key.insert(
+                key,
+                Root {
+                    obj: obj.clone(),
+                    filled: 0,
+                    tick,
+                },
+            );
+            out.push(obj);
+        }
+        roots.evict(tick);
+        Ok(out)
+    })
+}
+
+impl Roots {
+    /// Drops least recently used roots (never those of the call at `now`) while over budget.
+    fn evict(&mut self, now: u64) {
+        while self.filled > FILLED_BUDGET || self.by_key.len() > MAX_ROOTS {
+            let Some(oldest) = self
+                .by_key
+                .iter()
+                .filter(|(_, r)| r.tick != now)
+                .min_by_key(|(_, r)| r.tick)
+                .map(|(k, _)| k.clone())
+            else {
+                return;
+            };
+            if let Some(r) = self.by_key.remove(&oldest) {
+                self.filled -= r.filled;
+            }
+        }
+    }
+}
+
+/// `_fill(root)`: loads a pending root's contents from the worker (the native side of
+/// `shared.py`'s `_fill`).
+pub(crate) fn fill(root: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    let key = root.get_attr("_key", vm)?;
+    let name = root.get_attr("_name", vm)?;
+    let name = name
+        .downcast_ref::<PyStr>()
+        .and_then(|s| s.to_str())
+        .unwrap_or("shared")
+        .to_owned();
+    let Some(hash) = key
+        .downcast_ref::<PyStr>()
+        .and_then(|s| s.to_str())
+        .and_then(unhex)
+    else {
+        return Err(vm.new_runtime_error(format!("context['{name}'] has lost its identity")));
+    };
+    // SAFETY: the host reads 32 bytes at `hash`, which lives on this frame.
+    let len = unsafe { shared_len(hash.as_ptr()) };
+    if len < 0 {
+        return Err(vm.new_runtime_error(format!(
+            "context['{name}'] belongs to an earlier call and is no longer available \
+             (keep a copy, not the shared value, between calls)"
+        )));
+    }
+    let mut buf = vec![0u8; len as usize];
+    // SAFETY: `buf` has exactly `len` writable bytes; the host writes at most that many.
+    let status = unsafe { shared_read(hash.as_ptr(), buf.as_mut_ptr(), len as i32) };
+    if status != 0 {
+        return Err(vm.new_runtime_error(format!("context['{name}'] could not be read")));
+    }
+    let value: serde_json::Value = serde_json::from_slice(&buf)
+        .map_err(|e| vm.new_value_error(format!("context['{name}'] is not JSON: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(vm.new_type_error(format!("context['{name}'] is not a JSON object")));
+    };
+    let Some(dict) = root.downcast_ref::<PyDict>() else {
+        return Err(vm.new_type_error("a shared root must be a dict".to_owned()));
+    };
+    CLASSES.with(|c| -> PyResult<()> {
+        let c = c.borrow();
+        let Some(classes) = c.as_ref() else {
+            return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
+        };
+        for (k, v) in &map {
+            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
+        }
+        Ok(())
+    })?;
+    root.set_attr("_pending", vm.ctx.new_bool(false), vm)?;
+    ROOTS.with(|r| {
+        if let Some(roots) = r.borrow_mut().as_mut()
+            && let Some(entry) = roots.by_key.get_mut(&(name, hash))
+        {
+            entry.filled = buf.len();
+            roots.filled += buf.len();
+            let now = roots.tick;
+            roots.evict(now);
+        }
+    });
+    Ok(())
+}
+
+/// A JSON value as read-only Python objects.
+fn frozen(vm: &VirtualMachine, c: &Classes, v: &serde_json::Value) -> PyResult<PyObjectRef> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|x| frozen(vm, c, x))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::from(items)
+                .into_ref_with_type(vm, c.list.clone())?
+                .into()
+        }
+        Value::Object(o) => {
+            let d = PyDict::default().into_ref_with_type(vm, c.dict.clone())?;
+            for (k, x) in o {
+                d.inner_setitem(k.as_str(), frozen(vm, c, x)?, vm)?;
+            }
+            d.into()
+        }
+        scalar => crate::json_to_py(vm, scalar),
+    })
+}
