@@ -144,3 +144,59 @@ pub fn sample(warmup: usize, n: usize, mut f: impl FnMut()) -> Stats {
     }
     Stats::of(v)
 }
+
+/// A synthetic site of `n` posts (~300 bytes of metadata each: slug, title, url, tags, date,
+/// summary), as `site.json` would hold it.
+pub fn synthetic_site(n: usize) -> Value {
+    let posts: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "slug": format!("post-{i}"),
+                "title": format!("Post number {i}: notes on building things"),
+                "url": format!("/posts/post-{i}/"),
+                "tags": ["notes", format!("tag-{}", i % 37), format!("series-{}", i % 11)],
+                "date": format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+                "summary": format!("A short summary of post {i}, long enough to look like the real thing on an index page."),
+            })
+        })
+        .collect();
+    json!({"title": "A synthetic blog", "baseURL": "https://example.invalid/", "posts": posts})
+}
+
+/// The body of post `i` of a synthetic site of `n` posts: ~20 calls of bundled macros (`ref`
+/// to other posts among them), and `abbr` in every tenth post.
+pub fn synthetic_post(i: usize, n: usize) -> String {
+    let mut s = format!("# Post {i}\n\nSome text before the macros.\n\n");
+    for k in 0..6 {
+        let target = (i * 7 + k * 13 + 1) % n;
+        s.push_str(&format!(
+            "See {{{{< ref post-{target} >}}}}, press {{{{< kbd Ctrl+{k} >}}}}, status {{{{< badge \"v{k}\" info >}}}}.\n\n"
+        ));
+    }
+    s.push_str("{{< reading-time >}}\n");
+    if i % 10 == 0 {
+        s.push_str("{{< abbr HTML \"HyperText Markup Language\" >}}\n");
+    }
+    s
+}
+
+/// A post of `calls` calls: a third `ref`, a third `kbd`, a third `badge`.
+pub fn post_of_calls(calls: usize, n: usize) -> String {
+    let mut s = String::new();
+    for k in 0..calls {
+        match k % 3 {
+            0 => s.push_str(&format!("{{{{< ref post-{} >}}}} ", (k * 31) % n)),
+            1 => s.push_str(&format!("{{{{< kbd Ctrl+{k} >}}}} ")),
+            _ => s.push_str(&format!("{{{{< badge \"b{k}\" >}}}} ")),
+        }
+    }
+    s
+}
+
+/// This process's peak resident set size (VmHWM), from /proc (Linux).
+pub fn peak_rss_self() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -67,6 +67,18 @@ export declare class Engine {
    */
   expand(content: string, post?: Record<string, unknown>, site?: Record<string, unknown>): Promise<Expansion>
   /**
+   * Builds many posts against one site: each post is expanded (or, when nothing it depends
+   * on changed since its last build, its stored rendering reused), all calls sharing
+   * batches, `site` sent to each worker once. `onProgress` (optional) is called on the JS
+   * thread after each chunk of posts. A failing macro does not reject: it is a diagnostic
+   * of its post. Rejects with `invalid-input` for a post or site that is not an object, or a
+   * site over 64 MiB of JSON. The posts given are taken as the whole site: renderings and
+   * usages of other post ids are forgotten.
+   */
+  build(posts: Array<BuildPost>, site?: Record<string, unknown>, onProgress?: (((arg: BuildProgress) => void)) | undefined | null): Promise<BuildResult>
+  /** The posts whose last build called the macro `slug`, with how many calls each. */
+  usages(slug: string): Promise<Array<Usage>>
+  /**
    * Runs the enabled transforms on a post captured by the bookmarklet. Each step's output is
    * validated; a step that fails is skipped and the post from before it kept.
    */
@@ -122,6 +134,56 @@ export interface BdsErrorFields {
   path?: string
   /** For `conflict`: the hash of the file now on disk. */
   currentHash?: string
+}
+
+/** One post of `Engine.build`. */
+export interface BuildPost {
+  /** Its identity across builds (e.g. its path); the index keys renderings and usages by it. */
+  id: string
+  /** The text with macro calls. */
+  content: string
+  /** Its metadata (`post` in the macro context; default `{}`). */
+  post?: Record<string, unknown>
+}
+
+/** Progress of `Engine.build`, after each chunk of posts. */
+export interface BuildProgress {
+  done: number
+  total: number
+}
+
+/** What `Engine.build` resolves with. */
+export interface BuildResult {
+  /** Every post, in the order given. */
+  posts: Array<BuiltPost>
+  summary: BuildSummary
+}
+
+/** The figures of a build. */
+export interface BuildSummary {
+  posts: number
+  /** Posts expanded (the others were reused unchanged). */
+  rendered: number
+  reused: number
+  calls: number
+  cacheHits: number
+  postsWithDiagnostics: number
+  diagnostics: number
+  /** Stored renderings of posts no longer in the site, dropped. */
+  forgotten: number
+  durationMs: number
+}
+
+/** One rendered post of `Engine.build`. */
+export interface BuiltPost {
+  id: string
+  html: string
+  /** Its diagnostics (`document` is the post's index in the build). */
+  diagnostics: Array<Diagnostic>
+  calls: number
+  cacheHits: number
+  /** Answered from its stored rendering: nothing it depends on changed. */
+  reused: boolean
 }
 
 /** A script was added, changed, removed or renamed, by the app or outside it. */
@@ -366,4 +428,11 @@ export interface TransformStep {
   ok: boolean
   error?: Diagnostic
   durationUs: number
+}
+
+/** A post that calls a macro, from its last build. */
+export interface Usage {
+  /** The post's id in the build. */
+  post: string
+  calls: number
 }

@@ -432,3 +432,48 @@ test('many concurrent calls: each answer is its own, store calls are not starved
   assert.equal(l.every((x) => x.length === 5), true)
   assert.deepEqual(e.map((x) => x.html), Array.from({ length: 20 }, (_, n) => `<kbd>K${n}</kbd>`))
 })
+
+test('build: many posts against one site, with progress; unchanged posts reused; usages', async (t) => {
+  const { engine } = await openProject(t)
+  const site = { title: 'S', posts: [{ slug: 'a', title: 'Post A', url: '/a/' }] }
+  const posts = []
+  for (let i = 0; i < 70; i++) {
+    posts.push({ id: `p${i}.md`, content: i % 10 === 0 ? 'see {{< ref a >}}' : 'press {{< kbd X >}}', post: { title: `P${i}` } })
+  }
+  const progress = []
+  const first = await engine.build(posts, site, (p) => progress.push(p))
+  assert.equal(first.posts.length, 70)
+  assert.equal(first.posts[0].id, 'p0.md')
+  assert.equal(first.posts[0].html, 'see <a href="/a/">Post A</a>')
+  assert.equal(first.posts[1].html, 'press <kbd>X</kbd>')
+  assert.deepEqual(
+    { posts: first.summary.posts, rendered: first.summary.rendered, reused: first.summary.reused, calls: first.summary.calls },
+    { posts: 70, rendered: 70, reused: 0, calls: 70 },
+  )
+  // Progress comes through the event loop after each chunk of 64 posts.
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(progress, [{ done: 64, total: 70 }, { done: 70, total: 70 }])
+  const again = await engine.build(posts, site)
+  assert.equal(again.summary.reused, 70)
+  assert.equal(again.posts[0].reused, true)
+  // Which posts call `ref`.
+  const usages = await engine.usages('ref')
+  assert.deepEqual(usages.map((u) => u.post), ['p0.md', 'p10.md', 'p20.md', 'p30.md', 'p40.md', 'p50.md', 'p60.md'])
+  assert.equal(usages[0].calls, 1)
+  // A post edit renders that post only; a site that is not an object is refused.
+  posts[3].content = 'press {{< kbd Y >}}'
+  const edited = await engine.build(posts, site)
+  assert.equal(edited.summary.rendered, 1)
+  assert.equal(edited.posts[3].html, 'press <kbd>Y</kbd>')
+  assert.equal((await rejection(engine.build(posts, [1]))).code, 'invalid-argument')
+})
+
+test('runScript: a macro gets post and site read-only, as while rendering', async (t) => {
+  const { engine } = await openProject(t)
+  const src = "def render(c):\n    try:\n        c['site']['title'] = 'x'\n    except TypeError as e:\n        return {'html': str(e)}\n    return {'html': 'changed'}\n"
+  const out = await engine.runSource(src, { site: { title: 'S' } })
+  assert.equal(
+    out.value.html,
+    "context['site'] is shared, read-only data: cannot set the key 'title' of it; take a copy to change it, e.g. dict(context['site']) or copy.deepcopy(context['site'])",
+  )
+})

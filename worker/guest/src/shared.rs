@@ -3,10 +3,11 @@
 //! A call names its shared values by hash ([`bds_ipc::SharedRef`]). Each one becomes a
 //! `SharedRoot` (a read-only dict subclass defined in `shared.py`) kept per instance and reused
 //! by every later call that names the same value, so a script can even memoise on it (`is`).
-//! A root starts empty and *pending*: the first read of a call fills it, fetching the JSON from
-//! the worker (imports `bds.shared_len` / `bds.shared_read`) and converting it once into
-//! read-only Python objects (`FrozenDict`, `FrozenList`). Scripts that never touch `site` never
-//! pay for it. Filled roots are kept within a byte budget, least recently used dropped first.
+//! A root is filled when a call first refers to it, fetching the JSON from the worker (imports
+//! `bds.shared_len` / `bds.shared_read`) and converting it once into read-only Python objects
+//! (`FrozenDict`, `FrozenList`). (Filling on first touch instead was tried: the result's
+//! conversion to JSON reads a returned root's storage directly and saw it empty.) Filled roots
+//! are kept within a byte budget, least recently used dropped first.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -76,7 +77,8 @@ pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec
     let Some(root_cls) = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.root.clone())) else {
         return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
     };
-    ROOTS.with(|r| {
+    let mut created = Vec::new();
+    let out = ROOTS.with(|r| {
         let mut guard = r.borrow_mut();
         let roots = guard.get_or_insert_with(Roots::default);
         roots.tick += 1;
@@ -101,11 +103,19 @@ pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec
                     tick,
                 },
             );
+            created.push(obj.clone());
             out.push(obj);
         }
         roots.evict(tick);
-        Ok(out)
-    })
+        Ok::<_, rustpython_vm::builtins::PyBaseExceptionRef>(out)
+    })?;
+    // Filled now, not on first touch: Rust-level readers (the result's conversion to JSON,
+    // C-level fast paths of dict and list) read the storage without going through the
+    // methods that would fill it.
+    for obj in created {
+        fill(obj, vm)?;
+    }
+    Ok(out)
 }
 
 impl Roots {
