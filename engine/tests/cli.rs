@@ -627,7 +627,7 @@ fn build_writes_the_example_site_then_only_what_changed() {
     let o = bds(&["scripts", "show", "youtube", "--project", &root], None);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "used by 1 post (from the last build): posts/talks/watching-talks.md (1 call)\n"
+        "used by 1 post (from the last build): posts/talks/watching-talks.md (2 calls)\n"
     );
 }
 
@@ -671,10 +671,8 @@ fn build_reports_bad_posts_and_writes_the_others() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 4, "{err}");
-    assert!(
-        lines[0].starts_with(&format!("{c}/posts/bad.md:2: invalid YAML front matter: ")),
-        "{err}"
-    );
+    assert!(lines[0].starts_with(&format!("{c}/posts/bad.md:")), "{err}");
+    assert!(lines[0].contains(": invalid YAML front matter: "), "{err}");
     assert!(
         lines[1].starts_with(&format!("{c}/posts/tags.md: invalid post: ")),
         "{err}"

@@ -6,7 +6,8 @@
 //! when its content changes, through a temporary file in the same folder and a rename, so a
 //! reader never sees half a page.
 //!
-//! On stderr: diagnostics as `CONTENT_DIR/ID:LINE:COL: kind script: message`, files that could
+//! On stderr: diagnostics as `CONTENT_DIR/ID:LINE:COL: kind script: message` (the line in the
+//! file, front matter included), files that could
 //! not be read as `PATH:LINE: message`, then one summary line. A progress bar is drawn on
 //! stderr when it is a terminal. `--json` prints one JSON object on stdout instead (summary,
 //! posts, errors) and nothing on stderr but the bar.
@@ -149,11 +150,11 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
 
     let mut errors: Vec<FileError> = Vec::new();
     let mut docs: Vec<Document> = Vec::new();
-    let mut paths: HashMap<String, PathBuf> = HashMap::new();
+    let mut paths: HashMap<String, (PathBuf, usize)> = HashMap::new();
     for found in read_content(&content_dir) {
         match found {
             Ok(file) => {
-                paths.insert(file.id.clone(), file.path);
+                paths.insert(file.id.clone(), (file.path, file.body_line));
                 docs.push(Document {
                     id: file.id,
                     content: file.content,
@@ -180,10 +181,12 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
         whole_site: true,
         ..BuildOptions::default()
     };
-    let path_of = |id: &str| {
+    // A post's file, and the line of the file its body starts on.
+    let source_of = |id: &str| {
         paths
             .get(id)
-            .map_or_else(|| content_dir.join(id), PathBuf::clone)
+            .cloned()
+            .unwrap_or_else(|| (content_dir.join(id), 1))
     };
     let mut posts: Vec<PostReport> = Vec::new();
     let mut written = 0usize;
@@ -192,7 +195,7 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
         let mut on_event = |event: BuildEvent<'_>| match event {
             BuildEvent::Progress { done, .. } => bar.set_position(done as u64),
             BuildEvent::Doc(doc) => {
-                let (report, error) = finish(doc, &out, &path_of, as_json, &bar);
+                let (report, error) = finish(doc, &out, &source_of, as_json, &bar);
                 written += usize::from(report.written);
                 posts.push(report);
                 write_errors.extend(error);
@@ -220,7 +223,7 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
                 };
                 let doc = docs.remove(i);
                 let error = FileError {
-                    path: path_of(&doc.id).display().to_string(),
+                    path: source_of(&doc.id).0.display().to_string(),
                     line: None,
                     message: format!("invalid post: {}", &message[doc.id.len() + 2..]),
                 };
@@ -291,14 +294,22 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
 fn finish(
     doc: &DocOutput,
     out: &Path,
-    path_of: &dyn Fn(&str) -> PathBuf,
+    source_of: &dyn Fn(&str) -> (PathBuf, usize),
     as_json: bool,
     bar: &ProgressBar,
 ) -> (PostReport, Option<FileError>) {
-    let source = path_of(&doc.id);
+    let (source, body_line) = source_of(&doc.id);
+    // Lines in the file, not in the body the engine saw (0, a transform's, stays 0).
+    let mut diagnostics = doc.diagnostics.clone();
+    let shift = u32::try_from(body_line.saturating_sub(1)).unwrap_or(u32::MAX);
+    for d in &mut diagnostics {
+        if d.line > 0 {
+            d.line = d.line.saturating_add(shift);
+        }
+    }
     if !as_json {
         bar.suspend(|| {
-            for d in &doc.diagnostics {
+            for d in &diagnostics {
                 eprintln!(
                     "{}:{}:{}: {} {}: {}",
                     source.display(),
@@ -318,7 +329,7 @@ fn finish(
         calls: doc.calls,
         cache_hits: doc.cache_hits,
         reused: doc.reused,
-        diagnostics: doc.diagnostics.clone(),
+        diagnostics,
     };
     let error = match output_path(out, &doc.id) {
         Ok(dest) => {

@@ -44,6 +44,9 @@ pub struct ContentFile {
     pub path: PathBuf,
     /// The body: everything after the front matter.
     pub content: String,
+    /// The line of the file on which the body starts: 1 without front matter. A line `n` of
+    /// the body is the file's line `n + body_line - 1`.
+    pub body_line: usize,
     /// The metadata, a JSON object: the front matter and the defaults.
     pub post: Value,
 }
@@ -208,10 +211,13 @@ pub fn parse(id: String, path: PathBuf, bytes: Vec<u8>) -> Result<ContentFile, C
             message,
         });
     }
+    // `body` is the tail of `text`: the lines before it are the front matter's.
+    let body_line = 1 + text[..text.len() - body.len()].matches('\n').count();
     Ok(ContentFile {
         id,
         path,
         content: body.to_owned(),
+        body_line,
         post: Value::Object(meta),
     })
 }

@@ -50,6 +50,7 @@ fn yaml_front_matter_with_defaults() {
                "nested": {"x": null}, "slug": "hello", "url": "/posts/hello/"})
     );
     assert_eq!(f.content, "Body {{< kbd A >}}\n");
+    assert_eq!(f.body_line, 9);
 }
 
 #[test]
@@ -102,6 +103,7 @@ fn crlf_line_endings_and_a_bom() {
     assert_eq!(f.post["title"], "Windows");
     assert_eq!(f.post["tags"], json!(["a"]));
     assert_eq!(f.content, "Line one\r\nLine two\r\n");
+    assert_eq!(f.body_line, 6);
     let f = one("bom.md", b"\xef\xbb\xbf+++\r\ntitle = \"B\"\r\n+++\r\nx").unwrap();
     assert_eq!(
         (f.post["title"].clone(), f.content),
@@ -109,6 +111,7 @@ fn crlf_line_endings_and_a_bom() {
     );
     let f = one("bom-only.md", "\u{feff}Just text".as_bytes()).unwrap();
     assert_eq!(f.content, "Just text");
+    assert_eq!(f.body_line, 1);
 }
 
 #[test]
