@@ -174,7 +174,7 @@ pub fn synthetic_post(i: usize, n: usize) -> String {
         ));
     }
     s.push_str("{{< reading-time >}}\n");
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         s.push_str("{{< abbr HTML \"HyperText Markup Language\" >}}\n");
     }
     s

@@ -23,6 +23,9 @@ use crate::guest::HostCtx;
 /// The import module the guest's shared-data functions live in.
 pub(crate) const MODULE: &str = "bds";
 
+/// A shared value handed to a call: its hash and JSON text.
+pub(crate) type Resolved = (Hash, Arc<[u8]>);
+
 /// The worker's shared values, LRU by bytes.
 #[derive(Debug)]
 pub(crate) struct SharedCache {
@@ -71,7 +74,7 @@ impl SharedCache {
     pub(crate) fn resolve(
         &mut self,
         refs: &[bds_ipc::SharedRef],
-    ) -> Result<Vec<(Hash, Arc<[u8]>)>, Hash> {
+    ) -> Result<Vec<Resolved>, Hash> {
         self.tick += 1;
         let mut out = Vec::with_capacity(refs.len());
         for r in refs {

@@ -90,6 +90,7 @@ fn share_post_and_site(
 }
 
 /// Runs the script once with the Run button's limits; the exit status is the error's kind.
+/// Like rendering, a macro sees the context's `post` and `site` as shared, read-only values.
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let mut limits = Limits::run_button();
     let mut opts = CallOptions::run_button();
