@@ -71,10 +71,7 @@ impl SharedCache {
     }
 
     /// The values `refs` name, or the first hash this worker does not hold.
-    pub(crate) fn resolve(
-        &mut self,
-        refs: &[bds_ipc::SharedRef],
-    ) -> Result<Vec<Resolved>, Hash> {
+    pub(crate) fn resolve(&mut self, refs: &[bds_ipc::SharedRef]) -> Result<Vec<Resolved>, Hash> {
         self.tick += 1;
         let mut out = Vec::with_capacity(refs.len());
         for r in refs {
