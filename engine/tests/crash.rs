@@ -48,10 +48,10 @@ def frame(body):
     out.write(struct.pack('<I', len(body)) + body); out.flush()
 def s(b):
     return struct.pack('<I', len(b)) + b
-def ready_ok(protocol=1):
+def ready_ok(protocol=2):
     return b'\x01' + struct.pack('<I', protocol) + s(b'fake') + b'\x00' * 32 + struct.pack('<Q', 1)
 def outcome_ok(json_bytes):
-    return b'\x00' + s(json_bytes) + s(b'') + b'\x00' + struct.pack('<Q', 5)
+    return b'\x00' + s(json_bytes) + s(b'') + b'\x00' + struct.pack('<I', 0) + struct.pack('<Q', 5)
 {ready}
 while True:
     head = sys.stdin.buffer.read(4)
@@ -108,7 +108,7 @@ fn a_wrong_protocol_version_is_fatal_at_the_handshake() {
             e,
             EngineError::Version {
                 got: 99,
-                want: 1,
+                want: 2,
                 ..
             }
         ),

@@ -219,16 +219,32 @@ fn a_value_over_the_cap_is_refused_before_anything_runs() {
 #[test]
 fn a_script_cannot_reach_a_value_its_call_does_not_name() {
     let pool = common::pool(1);
-    let s = shared(json!({"secret": "mine"}), json!({}));
-    // Keep the (unread, so still unfilled) post of the first call; read it in a later call
-    // whose post is another value.
-    let src = "kept = []\ndef render(c):\n    kept.append(c['post'])\n    if len(kept) == 1:\n        return {'html': ''}\n    return {'html': kept[0]['secret']}\n";
-    let script = Script::new("steal.py", src);
-    pool.call_shared(&script, &own(), &s, &CallOptions::default())
+    // Another script's call leaves its post in the (only) worker's shared cache.
+    let theirs = shared(json!({"secret": "theirs"}), json!({}));
+    let victim = Script::new(
+        "victim.py",
+        "def render(c):\n    return {'html': c['post']['secret']}\n",
+    );
+    pool.call_shared(&victim, &own(), &theirs, &CallOptions::default())
         .unwrap();
-    let other = shared(json!({"secret": "other"}), json!({}));
+    // A script that knows that value's hash forges a root for it and asks the worker to fill it
+    // through the guest's own loader, reached from a shared root's method globals.
+    let hash: String = theirs[0]
+        .1
+        .hash()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let src = "def render(c):\n    root = type(c['post'])()\n    root._name = 'post'\n    root._key = c['params']['hash']\n    root._pending = True\n    fill = type(c['post']).__getitem__.__globals__['_fill']\n    fill(root)\n    return {'html': dict.get(root, 'secret', 'nothing')}\n";
+    let thief = Script::new("steal.py", src);
+    let mine = shared(json!({"secret": "mine"}), json!({}));
     let e = pool
-        .call_shared(&script, &own(), &other, &CallOptions::default())
+        .call_shared(
+            &thief,
+            &json!({"abi": 1, "params": {"hash": hash}, "args": [], "inner": null}),
+            &mine,
+            &CallOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Runtime);
     assert_eq!(e.exc_type, "RuntimeError");
