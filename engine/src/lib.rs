@@ -56,7 +56,7 @@ pub use macros::{
 pub use metrics::ScriptMetrics;
 pub use pool::{CallOutput, Pool, PoolConfig, PoolStats, SharedCall};
 pub use script::Script;
-pub use shared::{MAX_SHARED_BYTES, SharedError, SharedValue};
+pub use shared::{ContextError, MAX_SHARED_BYTES, SharedError, SharedValue, split_shared};
 pub use store::{
     CachedResult, Checker, DefaultAction, DefaultScript, DocEntry, HeaderError, ListFilter,
     MAX_SOURCE_BYTES, Meta, OpenReport, Origin, ResultEntry, ScriptEntry, ScriptKind, ScriptStatus,

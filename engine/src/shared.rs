@@ -21,8 +21,49 @@ use bds_ipc::Hash;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::Script;
+use crate::store::{ScriptKind, header};
+
 /// The largest shared value accepted, as JSON text: 64 MiB.
 pub const MAX_SHARED_BYTES: usize = 64 << 20;
+
+/// A context's `post` or `site` that cannot be shared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the context's `{key}` {source}")]
+pub struct ContextError {
+    pub key: String,
+    #[source]
+    pub source: SharedError,
+}
+
+/// Splits `context` as rendering hands it to `script` (the Run button and `bds run` do the
+/// same): for a macro (any script whose header does not say `kind: transform`), `post` and
+/// `site`, when they are objects, move out into shared, read-only values, in context order;
+/// a transform's context, and a context that is not an object, stay whole.
+pub fn split_shared(
+    script: &Script,
+    context: Value,
+) -> Result<(Value, Vec<(String, SharedValue)>), ContextError> {
+    let Value::Object(map) = context else {
+        return Ok((context, Vec::new()));
+    };
+    if header::parse(script.source()).is_ok_and(|m| m.kind == ScriptKind::Transform) {
+        return Ok((Value::Object(map), Vec::new()));
+    }
+    let mut own = serde_json::Map::new();
+    let mut shared = Vec::new();
+    for (key, value) in map {
+        if (key == "post" || key == "site") && value.is_object() {
+            match SharedValue::new(&value) {
+                Ok(v) => shared.push((key, v)),
+                Err(source) => return Err(ContextError { key, source }),
+            }
+        } else {
+            own.insert(key, value);
+        }
+    }
+    Ok((Value::Object(own), shared))
+}
 
 /// Why a value cannot be shared.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,5 +144,53 @@ impl SharedValue {
             None => self.0.hash,
             Some(k) => self.0.keys.get(k).copied().unwrap_or(ABSENT),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_a_header_saying_kind_transform_keeps_post_and_site_whole() {
+        let cases = [
+            (
+                "# ---\n# kind: transform\n# ---\ndef render(c): pass\n",
+                true,
+            ),
+            (
+                "\n# ---\n# title: T\n# kind: \"transform\"  # a comment\n# ---\n",
+                true,
+            ),
+            ("# ---\n# kind: macro\n# ---\n# kind: transform\n", false),
+            ("# kind: transform\n", false),
+            ("import os\n# ---\n# kind: transform\n# ---\n", false),
+            ("def render(c):\n    return {}\n", false),
+        ];
+        for (source, transform) in cases {
+            let context = json!({"post": {"title": "T"}, "site": {}});
+            let (_, shared) = split_shared(&Script::new("s.py", source), context).unwrap();
+            assert_eq!(shared.is_empty(), transform, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn post_and_site_objects_are_shared_other_keys_stay() {
+        let macro_ = Script::new("m.py", "def render(c):\n    return {}\n");
+        let (own, shared) = split_shared(
+            &macro_,
+            json!({"abi": 1, "post": {"title": "T"}, "site": [], "args": ["a"]}),
+        )
+        .unwrap();
+        assert_eq!(own, json!({"abi": 1, "site": [], "args": ["a"]}));
+        assert_eq!(
+            shared.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["post"]
+        );
+        let transform = Script::new("t.py", "# ---\n# kind: transform\n# ---\n");
+        let context = json!({"post": {"title": "T"}, "site": {}});
+        let (own, shared) = split_shared(&transform, context.clone()).unwrap();
+        assert_eq!((own, shared.len()), (context, 0));
     }
 }

@@ -233,7 +233,9 @@ impl From<EngineError> for Failure {
 impl From<ProjectError> for Failure {
     fn from(e: ProjectError) -> Self {
         match e {
-            ProjectError::InvalidInput { .. } => Failure::invalid(e.to_string()),
+            ProjectError::InvalidInput { .. } | ProjectError::InvalidPost { .. } => {
+                Failure::invalid(e.to_string())
+            }
             ProjectError::Store(e) => e.into(),
             ProjectError::Engine(e) => e.into(),
         }

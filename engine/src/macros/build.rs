@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::expand::{DocDeps, Prepared, prepare_post, prepare_site};
 use super::{Diagnostic, Project, ProjectError};
 use crate::SharedValue;
-use crate::store::{DocEntry, ListFilter, ScriptKind};
+use crate::store::DocEntry;
 
 /// One post of a build.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,8 +153,9 @@ impl StoredDeps {
 impl Project {
     /// Builds `docs` against one `site`: expands each post (or reuses its stored rendering),
     /// calling `on_event` with each rendered post, in order, and with progress after each
-    /// chunk. Errors are input errors found before anything runs (a post or site that is not a
-    /// JSON object, a site over the shared-data limit) or index errors.
+    /// chunk. Errors are input errors found before anything runs (a post that is not valid,
+    /// [`ProjectError::InvalidPost`]; a site that is not a JSON object or is over the
+    /// shared-data limit) or index errors.
     pub fn build(
         &self,
         docs: &[Document],
@@ -166,25 +167,20 @@ impl Project {
         let site = prepare_site(site)?;
         let prepared = docs
             .iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(index, d)| {
                 prepare_post(self, &d.content, &d.post).map_err(|e| match e {
-                    ProjectError::InvalidInput { what, message } => ProjectError::InvalidInput {
-                        what,
-                        message: format!("{}: {message}", d.id),
+                    ProjectError::InvalidInput { message, .. } => ProjectError::InvalidPost {
+                        index,
+                        id: d.id.clone(),
+                        message,
                     },
                     other => other,
                 })
             })
             .collect::<Result<Vec<SharedValue>, ProjectError>>()?;
-        let macros: BTreeMap<String, String> = self
-            .store
-            .list(ListFilter {
-                kind: Some(ScriptKind::Macro),
-                enabled: Some(true),
-            })?
-            .into_iter()
-            .map(|e| (e.slug, e.content_hash))
-            .collect();
+        // One view of the scripts for the whole build: every chunk renders with the same versions.
+        let macros = self.enabled_macros()?;
         let mut summary = BuildSummary {
             posts: docs.len(),
             rendered: 0,
@@ -247,7 +243,7 @@ impl Project {
                     post: posts[i].clone(),
                 })
                 .collect();
-            let expanded = self.expand_prepared(&work, &site)?;
+            let expanded = self.expand_prepared(&work, &site, &macros)?;
             let mut to_store = Vec::with_capacity(todo.len());
             for (&i, (exp, deps)) in todo.iter().zip(expanded) {
                 let mut diagnostics = exp.diagnostics;

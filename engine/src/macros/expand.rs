@@ -5,7 +5,7 @@
 //! sent to each worker once, and referred to by every call. A call's frame holds only its own
 //! arguments, so nothing here costs calls × site size.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::PoisonError;
 
 use serde_json::{Map, Value, json};
@@ -98,13 +98,9 @@ struct Ready {
 }
 
 impl Project {
-    /// Expands `docs` against one `site`: all their calls go out in shared batches.
-    pub(super) fn expand_prepared(
-        &self,
-        docs: &[Prepared],
-        site: &SharedValue,
-    ) -> Result<Vec<(Expansion, DocDeps)>, ProjectError> {
-        let macros: HashMap<String, String> = self
+    /// Enabled macros: slug → content hash.
+    pub(super) fn enabled_macros(&self) -> Result<BTreeMap<String, String>, ProjectError> {
+        Ok(self
             .store
             .list(ListFilter {
                 kind: Some(ScriptKind::Macro),
@@ -112,8 +108,17 @@ impl Project {
             })?
             .into_iter()
             .map(|e| (e.slug, e.content_hash))
-            .collect();
+            .collect())
+    }
 
+    /// Expands `docs` against one `site` with the `macros` given (see [`Self::enabled_macros`]):
+    /// all their calls go out in shared batches.
+    pub(super) fn expand_prepared(
+        &self,
+        docs: &[Prepared],
+        site: &SharedValue,
+        macros: &BTreeMap<String, String>,
+    ) -> Result<Vec<(Expansion, DocDeps)>, ProjectError> {
         let mut calls: Vec<CallData> = Vec::new();
         let mut trees = Vec::with_capacity(docs.len());
         let mut max_height = 0;

@@ -43,6 +43,13 @@ pub enum ProjectError {
     /// The post (or site) given is not valid against the ABI v1 schema.
     #[error("invalid {what}: {message}")]
     InvalidInput { what: &'static str, message: String },
+    /// One post of a build is not valid (nothing ran): `index` in the posts given, `id` its id.
+    #[error("invalid post: {id}: {message}")]
+    InvalidPost {
+        index: usize,
+        id: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -327,7 +334,7 @@ impl Project {
             })
             .collect::<Result<Vec<_>, ProjectError>>()?;
         Ok(self
-            .expand_prepared(&prepared, &site)?
+            .expand_prepared(&prepared, &site, &self.enabled_macros()?)?
             .into_iter()
             .map(|(e, _)| e)
             .collect())
@@ -342,32 +349,9 @@ impl Project {
         context: &Value,
         opts: &CallOptions,
     ) -> Result<crate::CallOutput, ScriptError> {
-        let transform =
-            header::parse(script.source()).is_ok_and(|m| m.kind == ScriptKind::Transform);
-        let Value::Object(map) = context else {
-            return self.pool.call(script, context, opts);
-        };
-        if transform {
-            return self.pool.call(script, context, opts);
-        }
-        let mut own = serde_json::Map::new();
-        let mut shared = Vec::new();
-        for (k, v) in map {
-            if (k == "post" || k == "site") && v.is_object() {
-                let value = crate::SharedValue::new(v).map_err(|e| {
-                    ScriptError::new(
-                        ErrorKind::AbiViolation,
-                        script.name(),
-                        format!("context[{k:?}] {e}"),
-                    )
-                })?;
-                shared.push((k.clone(), value));
-            } else {
-                own.insert(k.clone(), v.clone());
-            }
-        }
-        self.pool
-            .call_shared(script, &Value::Object(own), &shared, opts)
+        let (own, shared) = crate::split_shared(script, context.clone())
+            .map_err(|e| ScriptError::new(ErrorKind::AbiViolation, script.name(), e.to_string()))?;
+        self.pool.call_shared(script, &own, &shared, opts)
     }
 
     /// Runs the enabled transforms on `post`, in order. A step whose output is not a valid post

@@ -49,32 +49,14 @@ pub fn assert_healthy(pool: &Pool) {
     assert_eq!(v, json!({"html": "ok", "n": 45}));
 }
 
-/// Calls `script` the way the engine calls it while rendering: a macro's `post` and `site`
-/// (when they are objects) go as shared, read-only values; a transform's context goes as it is.
+/// Calls `script` the way the engine calls it while rendering (see [`bds_engine::split_shared`]).
 pub fn call_as_rendered(
     pool: &Pool,
     script: &Script,
     context: &Value,
     opts: &CallOptions,
 ) -> Result<CallOutput, ScriptError> {
-    let transform = format!("\n{}", script.source()).contains("\n# kind: transform");
-    let Value::Object(map) = context else {
-        return pool.call(script, context, opts);
-    };
-    if transform {
-        return pool.call(script, context, opts);
-    }
-    let mut own = serde_json::Map::new();
-    let mut shared = Vec::new();
-    for (k, v) in map {
-        if (k == "post" || k == "site") && v.is_object() {
-            shared.push((
-                k.clone(),
-                bds_engine::SharedValue::new(v).expect("a shared value"),
-            ));
-        } else {
-            own.insert(k.clone(), v.clone());
-        }
-    }
-    pool.call_shared(script, &Value::Object(own), &shared, opts)
+    let (own, shared) =
+        bds_engine::split_shared(script, context.clone()).expect("a context that can be shared");
+    pool.call_shared(script, &own, &shared, opts)
 }

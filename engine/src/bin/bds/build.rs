@@ -208,24 +208,12 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
             }
             // A post the engine refuses (its metadata does not fit the post schema) stops the
             // build before anything runs: report it like an unreadable file, build the others.
-            Err(ProjectError::InvalidInput {
-                what: "post",
-                message,
-            }) => {
-                let bad = docs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| message.starts_with(&format!("{}: ", d.id)))
-                    .max_by_key(|(_, d)| d.id.len())
-                    .map(|(i, _)| i);
-                let Some(i) = bad else {
-                    bail!("invalid post: {message}");
-                };
-                let doc = docs.remove(i);
+            Err(ProjectError::InvalidPost { index, message, .. }) => {
+                let doc = docs.remove(index);
                 let error = FileError {
                     path: source_of(&doc.id).0.display().to_string(),
                     line: None,
-                    message: format!("invalid post: {}", &message[doc.id.len() + 2..]),
+                    message: format!("invalid post: {message}"),
                 };
                 if !as_json {
                     error.report(&bar);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use bds_engine::{CallOptions, Limits, Pool, PoolConfig, Script, ScriptError, SharedValue};
+use bds_engine::{CallOptions, Limits, Pool, PoolConfig, ScriptError};
 use serde_json::{Value, json};
 
 use crate::RunArgs;
@@ -32,63 +32,6 @@ fn read_context(src: Option<&str>) -> Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("the context {src} is not JSON"))
 }
 
-/// Whether the script's metadata header says `kind: transform` (the engine's header parser is
-/// not public: this reads the `# ---` block the same way, for that one key).
-fn is_transform(source: &str) -> bool {
-    let mut lines = source.lines().skip_while(|l| l.trim().is_empty());
-    if lines.next().map(str::trim_end) != Some("# ---") {
-        return false;
-    }
-    for line in lines {
-        if line.trim_end() == "# ---" {
-            break;
-        }
-        let Some(body) = line.trim_start().strip_prefix('#') else {
-            continue;
-        };
-        let Some((key, value)) = body.split_once(':') else {
-            continue;
-        };
-        if key.trim() != "kind" {
-            continue;
-        }
-        // The value ends at a ` #` comment; it may be quoted.
-        let value = value.split(" #").next().unwrap_or("").trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        return value == "transform";
-    }
-    false
-}
-
-/// The context split as rendering calls a macro: `post` and `site` (when they are objects)
-/// become shared, read-only values; a transform gets its whole context as it is.
-fn share_post_and_site(
-    script: &Script,
-    context: Value,
-) -> Result<(Value, Vec<(String, SharedValue)>)> {
-    let Value::Object(map) = context else {
-        return Ok((context, Vec::new()));
-    };
-    if is_transform(script.source()) {
-        return Ok((Value::Object(map), Vec::new()));
-    }
-    let mut own = serde_json::Map::new();
-    let mut shared = Vec::new();
-    for (key, value) in map {
-        if (key == "post" || key == "site") && value.is_object() {
-            let value = SharedValue::new(&value)
-                .map_err(|e| anyhow::anyhow!("the context's `{key}` {e}"))?;
-            shared.push((key, value));
-        } else {
-            own.insert(key, value);
-        }
-    }
-    Ok((Value::Object(own), shared))
-}
-
 /// Runs the script once with the Run button's limits; the exit status is the error's kind.
 /// Like rendering, a macro sees the context's `post` and `site` as shared, read-only values.
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
@@ -111,7 +54,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let script = read_script(&args.script)?;
     let context = read_context(args.context.as_deref())?;
-    let (own, shared) = share_post_and_site(&script, context)?;
+    let (own, shared) = bds_engine::split_shared(&script, context)?;
     let opts = opts.with_limits(limits);
     let started = Instant::now();
     let pool = Pool::new(PoolConfig::default().workers(1)).context("cannot start the engine")?;
@@ -185,49 +128,4 @@ pub(crate) fn check(paths: &[PathBuf]) -> Result<ExitCode> {
     }
     pool.close();
     Ok(ExitCode::from(worst))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_header_saying_kind_transform_makes_a_transform() {
-        let cases = [
-            (
-                "# ---\n# kind: transform\n# ---\ndef render(c): pass\n",
-                true,
-            ),
-            (
-                "\n# ---\n# title: T\n# kind: \"transform\"  # a comment\n# ---\n",
-                true,
-            ),
-            ("# ---\n# kind: macro\n# ---\n# kind: transform\n", false),
-            ("# kind: transform\n", false),
-            ("import os\n# ---\n# kind: transform\n# ---\n", false),
-            ("def render(c):\n    return {}\n", false),
-        ];
-        for (source, want) in cases {
-            assert_eq!(is_transform(source), want, "{source:?}");
-        }
-    }
-
-    #[test]
-    fn post_and_site_objects_are_shared_other_keys_stay() {
-        let macro_ = Script::new("m.py", "def render(c):\n    return {}\n");
-        let (own, shared) = share_post_and_site(
-            &macro_,
-            json!({"abi": 1, "post": {"title": "T"}, "site": [], "args": ["a"]}),
-        )
-        .unwrap();
-        assert_eq!(own, json!({"abi": 1, "site": [], "args": ["a"]}));
-        assert_eq!(
-            shared.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            ["post"]
-        );
-        let transform = Script::new("t.py", "# ---\n# kind: transform\n# ---\n");
-        let context = json!({"post": {"title": "T"}, "site": {}});
-        let (own, shared) = share_post_and_site(&transform, context.clone()).unwrap();
-        assert_eq!((own, shared.len()), (context, 0));
-    }
 }
