@@ -99,25 +99,44 @@ impl SharedValue {
         let Value::Object(map) = value else {
             return Err(SharedError::NotAnObject);
         };
-        let json = serde_json::to_vec(value).map_err(|_| SharedError::NotAnObject)?;
+        // One pass: each top-level value is serialised once, hashed as it is, and its bytes
+        // are the object's JSON text (serde_json's compact form, byte for byte). The identity
+        // hashes the keys and their values' hashes, so the text is hashed once, not twice.
+        let mut json = Vec::new();
+        let mut keys = HashMap::with_capacity(map.len());
+        let mut whole = Sha256::new();
+        whole.update(b"bds-shared-v1");
+        json.push(b'{');
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            serde_json::to_writer(&mut json, k).map_err(|_| SharedError::NotAnObject)?;
+            json.push(b':');
+            let start = json.len();
+            serde_json::to_writer(&mut json, v).map_err(|_| SharedError::NotAnObject)?;
+            let h = sha(&json[start..]);
+            whole.update((k.len() as u64).to_le_bytes());
+            whole.update(k.as_bytes());
+            whole.update(h);
+            keys.insert(k.clone(), h);
+        }
+        json.push(b'}');
         if json.len() > MAX_SHARED_BYTES {
             return Err(SharedError::TooLarge {
                 size: json.len(),
                 max: MAX_SHARED_BYTES,
             });
         }
-        let keys = map
-            .iter()
-            .map(|(k, v)| (k.clone(), sha(&serde_json::to_vec(v).unwrap_or_default())))
-            .collect();
         Ok(Self(Arc::new(Inner {
-            hash: sha(&json),
+            hash: whole.finalize().into(),
             json: json.into(),
             keys,
         })))
     }
 
-    /// SHA-256 of the JSON text: the value's identity on the wire and in caches.
+    /// The value's identity on the wire and in caches: a SHA-256 over its keys, in order, and
+    /// the SHA-256 of each one's value.
     pub fn hash(&self) -> &Hash {
         &self.0.hash
     }
@@ -173,6 +192,26 @@ mod tests {
             let (_, shared) = split_shared(&Script::new("s.py", source), context).unwrap();
             assert_eq!(shared.is_empty(), transform, "{source:?}");
         }
+    }
+
+    #[test]
+    fn the_text_is_serde_jsons_and_the_identity_follows_every_key() {
+        let v = json!({"title": "T\u{e9}\"", "posts": [{"a": 1.5}, null], "n": {}});
+        let s = SharedValue::new(&v).unwrap();
+        assert_eq!(s.json(), serde_json::to_vec(&v).unwrap().as_slice());
+        assert_eq!(SharedValue::new(&json!({})).unwrap().json(), b"{}");
+        let other = |x: Value| *SharedValue::new(&x).unwrap().hash();
+        assert_eq!(other(v.clone()), *s.hash());
+        assert_ne!(
+            other(json!({"title": "T\u{e9}\"", "posts": [{"a": 1.5}, null], "n": []})),
+            *s.hash()
+        );
+        assert_ne!(
+            other(json!({"posts": [{"a": 1.5}, null], "title": "T\u{e9}\"", "n": {}})),
+            *s.hash(),
+            "key order is part of the value"
+        );
+        assert_ne!(other(json!({"ab": 1})), other(json!({"a": 1, "b": 1})));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::expand::{DocDeps, Prepared, prepare_post, prepare_site};
+use super::expand::{DocDeps, Prepared, prepare_post};
 use super::{Diagnostic, Project, ProjectError};
 use crate::SharedValue;
 use crate::store::DocEntry;
@@ -164,7 +164,7 @@ impl Project {
         on_event: &mut dyn FnMut(BuildEvent<'_>),
     ) -> Result<BuildSummary, ProjectError> {
         let started = Instant::now();
-        let site = prepare_site(site)?;
+        let site = self.shared_site(site)?;
         let prepared = docs
             .iter()
             .enumerate()

@@ -82,14 +82,6 @@ pub(super) fn prepare_post(
     })
 }
 
-/// The site as a macro sees it.
-pub(super) fn prepare_site(site: &Value) -> Result<SharedValue, ProjectError> {
-    SharedValue::new(site).map_err(|e| ProjectError::InvalidInput {
-        what: "site",
-        message: format!("the site metadata {e}"),
-    })
-}
-
 struct Ready {
     id: usize,
     own: String,
@@ -98,6 +90,25 @@ struct Ready {
 }
 
 impl Project {
+    /// The site as a macro sees it, made again only when it differs from the last one.
+    pub(super) fn shared_site(&self, site: &Value) -> Result<SharedValue, ProjectError> {
+        let mut last = self
+            .last_site
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((value, shared)) = last.as_ref()
+            && value == site
+        {
+            return Ok(shared.clone());
+        }
+        let shared = SharedValue::new(site).map_err(|e| ProjectError::InvalidInput {
+            what: "site",
+            message: format!("the site metadata {e}"),
+        })?;
+        *last = Some((site.clone(), shared.clone()));
+        Ok(shared)
+    }
+
     /// Enabled macros: slug → content hash.
     pub(super) fn enabled_macros(&self) -> Result<BTreeMap<String, String>, ProjectError> {
         Ok(self

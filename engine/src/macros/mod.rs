@@ -31,7 +31,9 @@ pub use build::{BuildEvent, BuildOptions, BuildSummary, DocOutput, Document};
 pub use parser::{MacroCall, Node, ParseError, parse, typed};
 
 use crate::store::{ListFilter, ScriptKind, ScriptStore, StoreError, header, sha256_hex};
-use crate::{CallOptions, ErrorKind, Pool, PoolConfig, Script, ScriptError, TraceFrame};
+use crate::{
+    CallOptions, ErrorKind, Pool, PoolConfig, Script, ScriptError, SharedValue, TraceFrame,
+};
 
 const POST_SCHEMA: &str = include_str!("../../schemas/post.v1.json");
 const RESULT_SCHEMA: &str = include_str!("../../schemas/macro-result.v1.json");
@@ -150,6 +152,9 @@ pub struct Project {
     macro_opts: CallOptions,
     transform_opts: CallOptions,
     result_cache: bool,
+    /// The last site seen and its shared form: an app renders post after post against the
+    /// same site, and comparing is cheaper than serialising and hashing it again.
+    last_site: Arc<Mutex<Option<(Value, SharedValue)>>>,
 }
 
 impl std::fmt::Debug for Project {
@@ -258,6 +263,7 @@ impl Project {
             macro_opts: CallOptions::default(),
             transform_opts: CallOptions::run_button().fresh(true),
             result_cache: true,
+            last_site: Arc::default(),
         }
     }
 
@@ -323,7 +329,7 @@ impl Project {
         docs: &[(String, Value)],
         site: &Value,
     ) -> Result<Vec<Expansion>, ProjectError> {
-        let site = expand::prepare_site(site)?;
+        let site = self.shared_site(site)?;
         let prepared = docs
             .iter()
             .map(|(content, post)| {
