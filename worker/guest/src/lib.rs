@@ -20,10 +20,10 @@ use std::cell::RefCell;
 
 use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame};
 use rustpython_vm::builtins::{
-    PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PyStr, PyTuple,
+    PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PySet, PyStr, PyTuple,
 };
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::{AsObject, Interpreter, PyObjectRef, Settings, VirtualMachine};
+use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, Settings, VirtualMachine};
 
 mod shared;
 
@@ -36,8 +36,10 @@ struct Helpers {
     collect: PyObjectRef,
     load: PyObjectRef,
     describe: PyObjectRef,
-    reset: PyObjectRef,
-    take_reads: PyObjectRef,
+    /// `shared.py`'s `_reads` (what the call read) and `_roots` (the call's roots), reset and
+    /// read from here: two Python calls less on every call.
+    reads: PyRef<PySet>,
+    roots: PyRef<PyList>,
 }
 
 struct State {
@@ -107,8 +109,12 @@ fn build_state() -> State {
             collect: get("collect"),
             load: get("load"),
             describe: get("describe"),
-            reset: get("_reset"),
-            take_reads: get("_take_reads"),
+            reads: get("_reads")
+                .downcast::<PySet>()
+                .unwrap_or_else(|_| panic!("_reads is not a set")),
+            roots: get("_roots")
+                .downcast::<PyList>()
+                .unwrap_or_else(|_| panic!("_roots is not a list")),
         }
     });
     State {
@@ -305,7 +311,9 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                     d.set_item(r.name.as_str(), obj.clone(), vm)?;
                 }
             }
-            helpers.reset.call((vm.ctx.new_list(roots),), vm)
+            helpers.reads.clear();
+            *helpers.roots.borrow_vec_mut() = roots;
+            Ok(())
         });
         let r = match roots {
             Ok(_) => func.call((arg,), vm),
@@ -326,21 +334,18 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
     })
 }
 
-/// What the call read of its shared values: `(root, key | None)` pairs from `shared.py`.
-fn take_reads(vm: &VirtualMachine, helpers: &Helpers) -> Vec<bds_ipc::Read> {
-    let Ok(list) = helpers.take_reads.call((), vm) else {
-        return Vec::new();
-    };
-    let Some(list) = list.downcast_ref::<PyList>() else {
-        return Vec::new();
-    };
+/// What the call read of its shared values: the `(root, key | None)` pairs `shared.py`
+/// recorded, sorted, and the record cleared.
+fn take_reads(_vm: &VirtualMachine, helpers: &Helpers) -> Vec<bds_ipc::Read> {
+    let items = helpers.reads.elements();
+    helpers.reads.clear();
     let s = |o: &PyObjectRef| {
         o.downcast_ref::<PyStr>()
             .and_then(|s| s.to_str())
             .map(str::to_owned)
     };
     let mut out = Vec::new();
-    for item in list.borrow_vec().iter() {
+    for item in &items {
         if let Some(t) = item.downcast_ref::<PyTuple>()
             && let [root, key] = t.as_slice()
             && let Some(root) = s(root)
@@ -348,6 +353,7 @@ fn take_reads(vm: &VirtualMachine, helpers: &Helpers) -> Vec<bds_ipc::Read> {
             out.push(bds_ipc::Read { root, key: s(key) });
         }
     }
+    out.sort();
     out
 }
 
