@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::expand::{DocDeps, Prepared, prepare_post};
 use super::{Diagnostic, Project, ProjectError};
 use crate::SharedValue;
+use crate::script::hex;
 use crate::store::DocEntry;
 
 /// One post of a build.
@@ -110,16 +111,24 @@ struct StoredDeps {
 
 const WHOLE: &str = "*";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn input_hash(content: &str, post: &SharedValue) -> String {
+/// A post's input: its text and its metadata as macros see it (`shared`). That metadata's
+/// `content` is the text unless the post gives another one, so the text is hashed again only
+/// then.
+fn input_hash(content: &str, post: &Value, shared: &SharedValue) -> String {
     let mut h = Sha256::new();
-    h.update("bds-doc-v1\0");
-    h.update(content.as_bytes());
-    h.update([0]);
-    h.update(post.hash());
+    let text_is_content = match post.get("content") {
+        None => true,
+        Some(Value::String(c)) => c == content,
+        Some(_) => false,
+    };
+    if text_is_content {
+        h.update("bds-doc-v2\0same\0");
+    } else {
+        h.update("bds-doc-v2\0text\0");
+        h.update(content.as_bytes());
+        h.update([0]);
+    }
+    h.update(shared.hash());
     hex(&h.finalize())
 }
 
@@ -200,7 +209,7 @@ impl Project {
             let inputs: Vec<String> = batch
                 .iter()
                 .zip(posts)
-                .map(|(d, p)| input_hash(&d.content, p))
+                .map(|(d, p)| input_hash(&d.content, &d.post, p))
                 .collect();
             let stored = if opts.reuse {
                 let ids: Vec<&str> = batch.iter().map(|d| d.id.as_str()).collect();

@@ -12,14 +12,11 @@ use bds_ipc::Read;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::script::hex;
 use crate::shared::SharedValue;
 
 /// Bumped when the meaning of keys or digests changes (old rows then never match).
 const FORMAT: &str = "bds-cache-v3";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The own key of a call: script, entry point and the call's own arguments.
 pub(super) fn own_key(script_hash: &str, entry: &str, context: &Value) -> String {

@@ -264,10 +264,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::script::hex(&Sha256::digest(bytes))
 }
 
 /// Writes `bytes` to a temp file beside `path`, fsyncs it, and renames it over `path`.
@@ -902,7 +899,7 @@ impl ScriptStore {
             let mut h = Sha256::new();
             let mut f = std::fs::File::open(path).map_err(io_err(path))?;
             std::io::copy(&mut f, &mut h).map_err(io_err(path))?;
-            entry.content_hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            entry.content_hash = crate::script::hex(&h.finalize());
             entry.status = ScriptStatus::TooLarge;
             entry.error = Some(format!(
                 "the file is {} bytes, over the {MAX_SOURCE_BYTES}-byte limit",
