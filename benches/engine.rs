@@ -94,21 +94,40 @@ fn main() {
                 bds_engine::SharedValue::new(&bds_benches::synthetic_site(100)).expect("site"),
             ),
         ];
-        let mut inside = Vec::new();
-        let e = sample(n(5000) / 10, n(5000), || {
-            let out = pool
-                .call_shared(&script, &own, &shared, &opts)
-                .expect("call");
-            inside.push(out.duration);
-        });
+        // Interleaved with the same call without shared data, in blocks, so the machine's drift
+        // falls on both alike: the difference is what shared data and read tracking cost.
+        let plain_ctx = json!({"abi": 1, "params": {}, "args": ["Ctrl"], "inner": null, "post": {}, "site": {}});
+        let (mut with, mut without, mut inside) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..10 {
+            for _ in 0..n(500) {
+                let t = Instant::now();
+                let out = pool
+                    .call_shared(&script, &own, &shared, &opts)
+                    .expect("call");
+                if round > 0 {
+                    with.push(t.elapsed());
+                    inside.push(out.duration);
+                }
+                let t = Instant::now();
+                pool.call(&script, &plain_ctx, &opts).expect("call");
+                if round > 0 {
+                    without.push(t.elapsed());
+                }
+            }
+        }
         row(
             "warm: one-line macro, post and site shared (as rendering)",
-            e,
+            Stats::of(with),
             None,
         );
         row(
             "  of which: inside the worker (one-line macro, shared)",
             Stats::of(inside),
+            None,
+        );
+        row(
+            "  the same call, interleaved, post and site by value (empty)",
+            Stats::of(without),
             None,
         );
     }
