@@ -9,8 +9,9 @@
 //! On stderr: diagnostics as `CONTENT_DIR/ID:LINE:COL: kind script: message` (the line in the
 //! file, front matter included), files that could
 //! not be read as `PATH:LINE: message`, then one summary line. A progress bar is drawn on
-//! stderr when it is a terminal. `--json` prints one JSON object on stdout instead (summary,
-//! posts, errors) and nothing on stderr but the bar.
+//! stderr when it is a terminal; otherwise a build that runs longer than two seconds writes a
+//! plain `bds: N of M posts built` line every two seconds. `--json` prints one JSON object on
+//! stdout instead (summary, posts, errors) and nothing on stderr but the bar.
 //!
 //! Exit status: 0 clean, 1 diagnostics or files that could not be read or written (everything
 //! else is still written), 3 the site, the content folder or the project could not be opened.
@@ -110,6 +111,15 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// How often a build writes a plain progress line when stderr is not a terminal (a build that
+/// takes less prints none): 2 s, or `$BDS_PROGRESS_EVERY_MS`.
+fn plain_progress_every() -> Duration {
+    std::env::var("BDS_PROGRESS_EVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(2), Duration::from_millis)
+}
+
 /// The progress bar: drawn on stderr when it is a terminal, hidden otherwise.
 fn progress_bar(total: usize) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -192,10 +202,22 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
     };
     let mut posts: Vec<PostReport> = Vec::new();
     let mut written = 0usize;
+    // Not on a terminal (a log, CI): no bar, but a plain line when a build runs long.
+    let mut plain = (!as_json && !std::io::stderr().is_terminal()).then(Instant::now);
+    let every = plain_progress_every();
     let summary = loop {
         let mut write_errors: Vec<FileError> = Vec::new();
         let mut on_event = |event: BuildEvent<'_>| match event {
-            BuildEvent::Progress { done, .. } => bar.set_position(done as u64),
+            BuildEvent::Progress { done, total } => {
+                bar.set_position(done as u64);
+                if let Some(last) = plain.as_mut()
+                    && last.elapsed() >= every
+                    && done < total
+                {
+                    eprintln!("bds: {done} of {total} posts built");
+                    *last = Instant::now();
+                }
+            }
             BuildEvent::Doc(doc) => {
                 let (report, error) = finish(doc, &out, &source_of, as_json, &bar);
                 written += usize::from(report.written);
