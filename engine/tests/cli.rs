@@ -774,12 +774,23 @@ fn build_writes_plain_progress_lines_when_stderr_is_not_a_terminal() {
     let content = dir.path().join("content");
     std::fs::create_dir(&content).unwrap();
     for i in 0..130 {
-        std::fs::write(content.join(format!("p{i:03}.md")), "Press {{< kbd K >}}.\n").unwrap();
+        std::fs::write(
+            content.join(format!("p{i:03}.md")),
+            "Press {{< kbd K >}}.\n",
+        )
+        .unwrap();
     }
     let site = write(dir.path(), "site.json", "{}");
     let out = dir.path().join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_bds"))
-        .args(["build", content.to_str().unwrap(), "--site", &site, "--project", root])
+        .args([
+            "build",
+            content.to_str().unwrap(),
+            "--site",
+            &site,
+            "--project",
+            root,
+        ])
         .args(["--out", out.to_str().unwrap(), "--workers", "1"])
         // Every chunk (64 posts), rather than every two seconds.
         .env("BDS_PROGRESS_EVERY_MS", "0")
@@ -789,6 +800,9 @@ fn build_writes_plain_progress_lines_when_stderr_is_not_a_terminal() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 3, "{err}");
-    assert_eq!(lines[..2], ["bds: 64 of 130 posts built", "bds: 128 of 130 posts built"]);
+    assert_eq!(
+        lines[..2],
+        ["bds: 64 of 130 posts built", "bds: 128 of 130 posts built"]
+    );
     assert!(lines[2].starts_with("bds: built 130 posts in "), "{err}");
 }
