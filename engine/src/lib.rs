@@ -35,9 +35,11 @@
 #![warn(clippy::unwrap_used)]
 
 mod error;
+mod imports;
 mod limits;
 mod macros;
 mod metrics;
+mod params;
 mod pool;
 mod process;
 mod script;
@@ -45,20 +47,25 @@ mod shared;
 mod store;
 mod watchdog;
 
-pub use bds_ipc::Read;
+pub use bds_ipc::{Read, Warning};
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
+pub use imports::{
+    Utilities, imported_modules, is_stdlib_module, link, utility_closure, utility_name_problem,
+};
 pub use limits::{CallOptions, Clock, Limits};
 pub use macros::{
     BuildEvent, BuildOptions, BuildSummary, Diagnostic, DocOutput, Document, Expansion, MacroCall,
-    MacroMetrics, Node, ParseError, Project, ProjectError, TransformOutcome, TransformStep,
-    error_marker, parse, typed,
+    MacroMetrics, Node, ParseError, Project, ProjectError, Severity, TransformOutcome,
+    TransformStep, error_marker, parse, typed,
 };
 pub use metrics::ScriptMetrics;
+pub use params::{Checked, ParamDecl, ParamErrors, ParamType, check_call};
 pub use pool::{CallOutput, Pool, PoolConfig, PoolStats, SharedCall};
-pub use script::Script;
+pub use script::{Module, Script};
 pub use shared::{ContextError, MAX_SHARED_BYTES, SharedError, SharedValue, split_shared};
 pub use store::{
     CachedResult, Checker, DefaultAction, DefaultScript, DocEntry, HeaderError, ListFilter,
     MAX_SOURCE_BYTES, Meta, OpenReport, Origin, ResultEntry, ScriptEntry, ScriptKind, ScriptStatus,
-    ScriptStore, StoreError, StoreEvent, SyncReport, Watcher, bundled_defaults, validate_slug,
+    ScriptStore, StoreError, StoreEvent, SyncReport, Watcher, bundled_defaults, parse_header,
+    validate_slug,
 };

@@ -1,4 +1,11 @@
-//! A script as the engine runs it: a name for tracebacks and a source, identified by its hash.
+//! A script as the engine runs it: a name for tracebacks, a source, and the utility modules it
+//! imports, identified by one hash.
+//!
+//! Without modules the hash is the SHA-256 of the source. With modules (see
+//! [`Script::with_modules`]) it also covers each module's name and source hash, so a worker
+//! never runs a script against utilities other than those it was linked with, and editing a
+//! utility gives each script that imports it a new identity (a new guest instance, a new result
+//! cache key).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +19,37 @@ pub struct Script {
     name: Arc<str>,
     source: Arc<str>,
     hash: Hash,
+    modules: Arc<[Module]>,
+}
+
+/// A utility module sent with a script: `import helpers` finds `helpers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    name: Arc<str>,
+    source: Arc<str>,
+    hash: Hash,
+}
+
+impl Module {
+    pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
+        let source: String = source.into();
+        Self {
+            hash: Sha256::digest(source.as_bytes()).into(),
+            name: Arc::from(name.into()),
+            source: Arc::from(source),
+        }
+    }
+    /// The module name (`helpers`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+    /// Its identity: the SHA-256 of the source, or with modules, of the source and the modules.
+    pub fn hash(&self) -> &Hash {
+        &self.hash
+    }
 }
 
 impl Script {
@@ -23,7 +61,37 @@ impl Script {
             name: Arc::from(name.into()),
             source: Arc::from(source),
             hash,
+            modules: Arc::from(Vec::new()),
         }
+    }
+
+    /// The script with the utility modules it may import (replacing any it had). The hash
+    /// becomes that of the source and every module's name and hash, in name order.
+    #[must_use]
+    pub fn with_modules(mut self, mut modules: Vec<Module>) -> Self {
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        modules.dedup_by(|a, b| a.name == b.name);
+        let own: Hash = Sha256::digest(self.source.as_bytes()).into();
+        self.hash = if modules.is_empty() {
+            own
+        } else {
+            let mut h = Sha256::new();
+            h.update(b"bds-linked-v1\0");
+            h.update(own);
+            for m in &modules {
+                h.update(m.name.as_bytes());
+                h.update([0]);
+                h.update(m.hash);
+            }
+            h.finalize().into()
+        };
+        self.modules = Arc::from(modules);
+        self
+    }
+
+    /// The utility modules sent with it, in name order.
+    pub fn modules(&self) -> &[Module] {
+        &self.modules
     }
 
     /// Reads a script file (UTF-8).
@@ -51,7 +119,7 @@ impl Script {
     pub fn source(&self) -> &str {
         &self.source
     }
-    /// SHA-256 of the source.
+    /// Its identity: the SHA-256 of the source, or with modules, of the source and the modules.
     pub fn hash(&self) -> &Hash {
         &self.hash
     }
@@ -87,5 +155,24 @@ mod tests {
             Script::new("a.py", "x").hash(),
             Script::new("b.py", "x").hash()
         );
+    }
+
+    #[test]
+    fn modules_are_part_of_the_identity() {
+        let plain = Script::new("a.py", "import h");
+        let linked = plain.clone().with_modules(vec![Module::new("h", "X = 1")]);
+        let edited = plain.clone().with_modules(vec![Module::new("h", "X = 2")]);
+        let renamed = plain.clone().with_modules(vec![Module::new("g", "X = 1")]);
+        assert_ne!(plain.hash(), linked.hash());
+        assert_ne!(linked.hash(), edited.hash());
+        assert_ne!(linked.hash(), renamed.hash());
+        assert_eq!(plain.clone().with_modules(Vec::new()).hash(), plain.hash());
+        // Order does not matter; the modules are kept in name order.
+        let ab = plain
+            .clone()
+            .with_modules(vec![Module::new("b", "1"), Module::new("a", "2")]);
+        let ba = plain.with_modules(vec![Module::new("a", "2"), Module::new("b", "1")]);
+        assert_eq!(ab.hash(), ba.hash());
+        assert_eq!(ab.modules()[0].name(), "a");
     }
 }

@@ -48,10 +48,10 @@ def frame(body):
     out.write(struct.pack('<I', len(body)) + body); out.flush()
 def s(b):
     return struct.pack('<I', len(b)) + b
-def ready_ok(protocol=2):
+def ready_ok(protocol=3):
     return b'\x01' + struct.pack('<I', protocol) + s(b'fake') + b'\x00' * 32 + struct.pack('<Q', 1)
 def outcome_ok(json_bytes):
-    return b'\x00' + s(json_bytes) + s(b'') + b'\x00' + struct.pack('<I', 0) + struct.pack('<Q', 5)
+    return b'\x00' + s(json_bytes) + s(b'') + b'\x00' + struct.pack('<I', 0) + struct.pack('<I', 0) + struct.pack('<Q', 5)
 {ready}
 while True:
     head = sys.stdin.buffer.read(4)

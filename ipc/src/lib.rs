@@ -38,6 +38,7 @@ pub use codec::DecodeError;
 pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
 pub use messages::{
-    CallSpec, ClockSpec, ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, Hash, Outcome,
-    PROTOCOL_VERSION, Read, Reply, Request, SharedRef, TraceFrame, WireLimits,
+    CallSpec, ClockSpec, ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, Hash,
+    ModuleSource, Outcome, PROTOCOL_VERSION, Read, Reply, Request, SharedRef, TraceFrame, Warning,
+    WireLimits,
 };

@@ -3,7 +3,7 @@
 use crate::codec::{DecodeError, Reader, Writer};
 
 /// Version of this protocol. The engine refuses a worker that announces another one.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// SHA-256 of a script's source: its identity on the wire.
 pub type Hash = [u8; 32];
@@ -52,6 +52,26 @@ pub struct Read {
     pub key: Option<String>,
 }
 
+/// A utility module a script may import (`import helpers` finds `helpers.py`): sent with the
+/// script that imports it, and importable only by that script's guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSource {
+    /// The module name (`helpers`); its file name in tracebacks is `helpers.py`.
+    pub name: String,
+    pub source: String,
+}
+
+/// A `warnings.warn(...)` a call raised: reported beside its result, never failing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The warning's category (`UserWarning`).
+    pub category: String,
+    pub message: String,
+    /// Where it was raised (`toc.py`, line 12).
+    pub file: String,
+    pub line: u32,
+}
+
 /// One call of a script's entry point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSpec {
@@ -77,6 +97,8 @@ pub enum Request {
         /// File name shown in tracebacks, e.g. `toc.py`.
         name: String,
         source: String,
+        /// The utility modules the script imports, transitively.
+        modules: Vec<ModuleSource>,
         compile_only: bool,
         limits: WireLimits,
     },
@@ -235,6 +257,8 @@ pub struct GuestOutcome {
     pub stdout_truncated: bool,
     /// What the call read of its shared values (empty for a load), sorted, no duplicates.
     pub reads: Vec<Read>,
+    /// Warnings the call raised (empty on error).
+    pub warnings: Vec<Warning>,
 }
 
 /// A [`GuestOutcome`] plus how long the worker spent on it.
@@ -284,6 +308,7 @@ pub enum Reply {
 pub struct GuestLoad {
     pub name: String,
     pub source: String,
+    pub modules: Vec<ModuleSource>,
     pub compile_only: bool,
     pub max_stdout_bytes: u32,
 }
@@ -375,6 +400,50 @@ impl Read {
     }
 }
 
+impl ModuleSource {
+    const MIN_SIZE: usize = 4 + 4;
+    fn put_all(all: &[ModuleSource], w: &mut Writer) {
+        w.u32(all.len() as u32);
+        for m in all {
+            w.str(&m.name).str(&m.source);
+        }
+    }
+    fn get_all(r: &mut Reader<'_>) -> Result<Vec<ModuleSource>, DecodeError> {
+        let n = r.count(Self::MIN_SIZE)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(ModuleSource {
+                name: r.string()?,
+                source: r.string()?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Warning {
+    const MIN_SIZE: usize = 4 + 4 + 4 + 4;
+    fn put_all(all: &[Warning], w: &mut Writer) {
+        w.u32(all.len() as u32);
+        for x in all {
+            w.str(&x.category).str(&x.message).str(&x.file).u32(x.line);
+        }
+    }
+    fn get_all(r: &mut Reader<'_>) -> Result<Vec<Warning>, DecodeError> {
+        let n = r.count(Self::MIN_SIZE)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(Warning {
+                category: r.string()?,
+                message: r.string()?,
+                file: r.string()?,
+                line: r.u32()?,
+            });
+        }
+        Ok(out)
+    }
+}
+
 impl CallSpec {
     const MIN_SIZE: usize = 32 + 4 + 4 + 28 + 17 + 1 + 4;
     fn put(&self, w: &mut Writer) {
@@ -454,6 +523,7 @@ impl GuestOutcome {
         }
         w.str(&self.stdout).bool(self.stdout_truncated);
         Read::put_all(&self.reads, w);
+        Warning::put_all(&self.warnings, w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let result = match r.u8()? {
@@ -471,6 +541,7 @@ impl GuestOutcome {
             stdout: r.string()?,
             stdout_truncated: r.bool()?,
             reads: Read::get_all(r)?,
+            warnings: Warning::get_all(r)?,
         })
     }
 
@@ -490,7 +561,7 @@ impl GuestOutcome {
 }
 
 impl Outcome {
-    const MIN_SIZE: usize = 1 + 4 + 4 + 1 + 4 + 8;
+    const MIN_SIZE: usize = 1 + 4 + 4 + 1 + 4 + 4 + 8;
     fn put(&self, w: &mut Writer) {
         self.guest.put(w);
         w.u64(self.duration_us);
@@ -523,15 +594,13 @@ impl Request {
                 hash,
                 name,
                 source,
+                modules,
                 compile_only,
                 limits,
             } => {
-                w.u8(1)
-                    .u64(*id)
-                    .raw(hash)
-                    .str(name)
-                    .str(source)
-                    .bool(*compile_only);
+                w.u8(1).u64(*id).raw(hash).str(name).str(source);
+                ModuleSource::put_all(modules, &mut w);
+                w.bool(*compile_only);
                 limits.put(&mut w);
             }
             Request::Call { id, call } => {
@@ -567,6 +636,7 @@ impl Request {
                 hash: r.array()?,
                 name: r.string()?,
                 source: r.string()?,
+                modules: ModuleSource::get_all(&mut r)?,
                 compile_only: r.bool()?,
                 limits: WireLimits::get(&mut r)?,
             },
@@ -683,10 +753,9 @@ impl Reply {
 impl GuestLoad {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        w.str(&self.name)
-            .str(&self.source)
-            .bool(self.compile_only)
-            .u32(self.max_stdout_bytes);
+        w.str(&self.name).str(&self.source);
+        ModuleSource::put_all(&self.modules, &mut w);
+        w.bool(self.compile_only).u32(self.max_stdout_bytes);
         w.buf
     }
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
@@ -694,6 +763,7 @@ impl GuestLoad {
         let v = Self {
             name: r.string()?,
             source: r.string()?,
+            modules: ModuleSource::get_all(&mut r)?,
             compile_only: r.bool()?,
             max_stdout_bytes: r.u32()?,
         };
@@ -804,6 +874,16 @@ mod tests {
                 } else {
                     Vec::new()
                 },
+                warnings: if ok {
+                    vec![Warning {
+                        category: "UserWarning".into(),
+                        message: "careful".into(),
+                        file: "a.py".into(),
+                        line: 4,
+                    }]
+                } else {
+                    Vec::new()
+                },
             },
             duration_us: 12,
         }
@@ -817,6 +897,10 @@ mod tests {
                 hash: [1; 32],
                 name: "toc.py".into(),
                 source: "def render(c): return {}".into(),
+                modules: vec![ModuleSource {
+                    name: "helpers".into(),
+                    source: "X = 1".into(),
+                }],
                 compile_only: true,
                 limits: limits(),
             },
@@ -879,6 +963,16 @@ mod tests {
         let load = GuestLoad {
             name: "a.py".into(),
             source: "x = 1".into(),
+            modules: vec![
+                ModuleSource {
+                    name: "a".into(),
+                    source: String::new(),
+                },
+                ModuleSource {
+                    name: "b".into(),
+                    source: "import a".into(),
+                },
+            ],
             compile_only: false,
             max_stdout_bytes: 10,
         };

@@ -615,6 +615,19 @@ impl Engine {
         })
     }
 
+    /// The scripts that import the utility `slug`, directly or through other utilities: the
+    /// scripts an edit of it re-runs.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn importers<'env>(
+        &self,
+        env: &'env Env,
+        slug: String,
+    ) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
+        self.schedule(env, Which::Io, move |s| {
+            Ok(s.project.store().importers(&slug)?)
+        })
+    }
+
     /// The posts whose last build called the macro `slug`, with how many calls each.
     #[napi(ts_return_type = "Promise<Array<Usage>>")]
     pub fn usages<'env>(
@@ -772,6 +785,7 @@ fn run(
         stdout: out.stdout,
         stdout_truncated: out.stdout_truncated,
         duration_us: out.duration.as_micros() as f64,
+        warnings: out.warnings.into_iter().map(Into::into).collect(),
     })
 }
 

@@ -91,12 +91,18 @@ pub struct ScriptEntry {
     pub size: i64,
     /// The file's modification time, RFC 3339 UTC.
     pub updated_at: String,
-    /// `ok`, `unchecked`, `compile-error`, `invalid-header`, `not-utf8` or `too-large`.
+    /// `ok`, `unchecked`, `compile-error`, `invalid-header`, `invalid-name` (a utility whose
+    /// name cannot be imported), `not-utf8` or `too-large`.
     pub status: String,
     /// Why the status is not `ok`.
     pub error: Option<String>,
     /// The line the error is on (1-based).
     pub error_line: Option<u32>,
+    /// The top-level names of the modules it imports (`html`, a utility's name…).
+    pub imports: Vec<String>,
+    /// A macro's declared parameters, for completion and hover help (`null`: none declared,
+    /// any are accepted).
+    pub params: Option<Vec<ParamDecl>>,
 }
 
 impl From<engine::ScriptEntry> for ScriptEntry {
@@ -115,6 +121,52 @@ impl From<engine::ScriptEntry> for ScriptEntry {
             status: e.status.as_str().to_owned(),
             error: e.error,
             error_line: e.error_line,
+            imports: e.imports,
+            params: e
+                .params
+                .map(|p| p.into_iter().map(ParamDecl::from).collect()),
+        }
+    }
+}
+
+/// One declared parameter of a macro (its header's `params:` block).
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct ParamDecl {
+    pub name: String,
+    /// `str`, `int`, `float`, `bool`, `any` or `choice`.
+    #[napi(ts_type = "'str' | 'int' | 'float' | 'bool' | 'any' | 'choice'")]
+    pub r#type: String,
+    /// The allowed values of a `choice`.
+    pub choices: Option<Vec<String>>,
+    pub required: bool,
+    /// The value filled in when the call leaves it out.
+    #[napi(ts_type = "string | number | boolean | undefined")]
+    pub default: Option<Value>,
+    /// The positional argument it can also be given as (0-based).
+    pub position: Option<u32>,
+    /// One line of help.
+    pub doc: String,
+}
+
+impl From<engine::ParamDecl> for ParamDecl {
+    fn from(d: engine::ParamDecl) -> Self {
+        let (r#type, choices) = match d.ty {
+            engine::ParamType::Str => ("str", None),
+            engine::ParamType::Int => ("int", None),
+            engine::ParamType::Float => ("float", None),
+            engine::ParamType::Bool => ("bool", None),
+            engine::ParamType::Any => ("any", None),
+            engine::ParamType::Choice(c) => ("choice", Some(c)),
+        };
+        Self {
+            name: d.name,
+            r#type: r#type.to_owned(),
+            choices,
+            required: d.required,
+            default: d.default,
+            position: d.position,
+            doc: d.doc,
         }
     }
 }
@@ -188,6 +240,31 @@ pub struct RunResult {
     pub stdout_truncated: bool,
     /// Time spent in the worker, in microseconds.
     pub duration_us: f64,
+    /// What the script passed to `warnings.warn` (at most 16, each once).
+    pub warnings: Vec<ScriptWarning>,
+}
+
+/// A `warnings.warn(...)` a script raised: shown beside its result, never failing it.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct ScriptWarning {
+    /// The warning's category (`UserWarning`).
+    pub category: String,
+    pub message: String,
+    /// Where it was raised: a file (`toc.py`, or a utility's) and a line.
+    pub file: String,
+    pub line: u32,
+}
+
+impl From<engine::Warning> for ScriptWarning {
+    fn from(w: engine::Warning) -> Self {
+        Self {
+            category: w.category,
+            message: w.message,
+            file: w.file,
+            line: w.line,
+        }
+    }
 }
 
 /// One line of a Python traceback, outermost first.
@@ -220,8 +297,12 @@ pub struct Diagnostic {
     /// Where the macro call is in the content (1-based; 0 for transforms).
     pub line: u32,
     pub column: u32,
-    /// `parse`, `unknown-macro`, or an error code (`runtime`, `timeout`, ...).
+    /// `parse`, `unknown-macro`, `invalid-params`, `warning`, or an error code (`runtime`,
+    /// `timeout`, ...).
     pub kind: String,
+    /// `error` (the call's output is an error marker) or `warning` (it rendered).
+    #[napi(ts_type = "'error' | 'warning'")]
+    pub severity: String,
     pub message: String,
     pub traceback: Vec<TraceFrame>,
 }
@@ -234,6 +315,7 @@ impl From<engine::Diagnostic> for Diagnostic {
             line: d.line,
             column: d.column,
             kind: d.kind,
+            severity: d.severity.as_str().to_owned(),
             message: d.message,
             traceback: d.traceback.into_iter().map(Into::into).collect(),
         }

@@ -20,7 +20,7 @@ use wasmtime::{
 use crate::wasi::{self, GuestExit};
 
 /// Bumped whenever what goes into the cached artifact changes (snapshot recipe, exports).
-const ARTIFACT_FORMAT: u32 = 2;
+const ARTIFACT_FORMAT: u32 = 3;
 
 /// The state each store carries: limits, clock, randomness, the tail of the guest's stderr.
 #[derive(Debug)]

@@ -32,8 +32,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bds_ipc::{
-    CallSpec, ErrorInfo, ErrorKind, FrameError, GuestCall, GuestLoad, GuestOutcome, Hash, Outcome,
-    PROTOCOL_VERSION, Reply, Request, WireLimits, read_frame, write_frame,
+    CallSpec, ErrorInfo, ErrorKind, FrameError, GuestCall, GuestLoad, GuestOutcome, Hash,
+    ModuleSource, Outcome, PROTOCOL_VERSION, Reply, Request, WireLimits, read_frame, write_frame,
 };
 
 use crate::deadline::Deadline;
@@ -265,6 +265,8 @@ fn fatal(out: &mut impl Write, id: u64, message: &str) -> ExitCode {
 struct Script {
     name: String,
     source: String,
+    /// The utility modules it imports (sent with it; part of its identity, `hash`).
+    modules: Vec<ModuleSource>,
     instance: Option<Instance>,
     last_used: u64,
 }
@@ -297,6 +299,7 @@ fn error_outcome(info: ErrorInfo) -> GuestOutcome {
         stdout: String::new(),
         stdout_truncated: false,
         reads: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -308,11 +311,12 @@ impl Worker {
                 hash,
                 name,
                 source,
+                modules,
                 compile_only,
                 limits,
             } => {
                 let t = Instant::now();
-                let guest = self.load(hash, name, source, compile_only, &limits);
+                let guest = self.load(hash, name, source, modules, compile_only, &limits);
                 let outcome = Outcome {
                     guest,
                     duration_us: t.elapsed().as_micros() as u64,
@@ -345,6 +349,7 @@ impl Worker {
         hash: Hash,
         name: String,
         source: String,
+        modules: Vec<ModuleSource>,
         compile_only: bool,
         limits: &WireLimits,
     ) -> GuestOutcome {
@@ -352,6 +357,7 @@ impl Worker {
         let request = GuestLoad {
             name: name.clone(),
             source: source.clone(),
+            modules: modules.clone(),
             compile_only,
             max_stdout_bytes: limits.max_stdout_bytes,
         };
@@ -381,6 +387,7 @@ impl Worker {
                 Script {
                     name,
                     source,
+                    modules,
                     instance: instance.filter(|_| outcome.result.is_ok()),
                     last_used: self.tick,
                 },
@@ -443,6 +450,7 @@ impl Worker {
         let load = GuestLoad {
             name: script.name.clone(),
             source: script.source.clone(),
+            modules: script.modules.clone(),
             compile_only: false,
             max_stdout_bytes: spec.limits.max_stdout_bytes,
         };

@@ -87,9 +87,11 @@ pub struct BuildSummary {
     pub calls: usize,
     /// Calls answered from the result cache (in rendered posts).
     pub cache_hits: usize,
-    /// Posts with at least one diagnostic, and diagnostics in all.
+    /// Posts with at least one diagnostic, and diagnostics in all (warnings included).
     pub posts_with_diagnostics: usize,
     pub diagnostics: usize,
+    /// How many of the diagnostics are warnings (the posts rendered anyway).
+    pub warnings: usize,
     /// Stored renderings dropped because their posts are no longer in the site.
     pub forgotten: u64,
     #[serde(serialize_with = "as_ms")]
@@ -198,6 +200,7 @@ impl Project {
             cache_hits: 0,
             posts_with_diagnostics: 0,
             diagnostics: 0,
+            warnings: 0,
             forgotten: 0,
             duration: Duration::ZERO,
         };
@@ -294,6 +297,11 @@ impl Project {
                 if !out.diagnostics.is_empty() {
                     summary.posts_with_diagnostics += 1;
                     summary.diagnostics += out.diagnostics.len();
+                    summary.warnings += out
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == super::Severity::Warning)
+                        .count();
                 }
                 on_event(BuildEvent::Doc(&out));
             }

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::deps::{deps_text, digest, own_key, parse_deps};
 use super::{
-    CallData, Diagnostic, Expansion, Loaded, Project, ProjectError, collect_parse_errors,
-    error_marker, first_error, lower, parse, render, script_message,
+    CallData, Diagnostic, Expansion, Loaded, Project, ProjectError, Severity, call_metadata,
+    collect_parse_errors, error_marker, first_error, lower, parse, render, script_message,
 };
 use crate::store::{ListFilter, ResultEntry, ScriptKind};
 use crate::{ErrorKind, SharedCall, SharedValue, TraceFrame};
@@ -82,11 +82,16 @@ pub(super) fn prepare_post(
     })
 }
 
+/// The diagnostic kind of a call whose parameters do not match the macro's declaration.
+const INVALID_PARAMS: &str = "invalid-params";
+
 struct Ready {
     id: usize,
     own: String,
     loaded: Loaded,
     context: Value,
+    /// `context["call"]`, for the digest of what the call read of it.
+    call: SharedValue,
 }
 
 impl Project {
@@ -109,17 +114,23 @@ impl Project {
         Ok(shared)
     }
 
-    /// Enabled macros: slug → content hash.
+    /// Enabled macros: slug → the hash of the script linked with the utilities it imports
+    /// (so editing a utility changes the hash of exactly the macros that import it).
     pub(super) fn enabled_macros(&self) -> Result<BTreeMap<String, String>, ProjectError> {
-        Ok(self
-            .store
-            .list(ListFilter {
-                kind: Some(ScriptKind::Macro),
-                enabled: Some(true),
-            })?
-            .into_iter()
-            .map(|e| (e.slug, e.content_hash))
-            .collect())
+        let utilities = self.utility_set()?;
+        let mut out = BTreeMap::new();
+        for e in self.store.list(ListFilter {
+            kind: Some(ScriptKind::Macro),
+            enabled: Some(true),
+        })? {
+            let hash = match self.resolve(&e.slug, &e.content_hash, &utilities) {
+                Ok(l) => l.hash,
+                // Unreadable now: the call reports it when it tries to load the script.
+                Err(_) => e.content_hash,
+            };
+            out.insert(e.slug, hash);
+        }
+        Ok(out)
     }
 
     /// Expands `docs` against one `site` with the `macros` given (see [`Self::enabled_macros`]):
@@ -134,24 +145,32 @@ impl Project {
         let mut trees = Vec::with_capacity(docs.len());
         let mut max_height = 0;
         for (doc, d) in docs.iter().enumerate() {
-            let (tree, h) = lower(parse(&d.content), doc, &mut calls);
+            let (tree, h) = lower(parse(&d.content), doc, None, &mut calls);
             max_height = max_height.max(h);
             trees.push(tree);
         }
+        let metadata = call_metadata(&calls);
         let mut html: Vec<Option<String>> = vec![None; calls.len()];
         let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
         let mut deps: Vec<DocDeps> = vec![DocDeps::default(); docs.len()];
         let mut hits = vec![0usize; docs.len()];
-        let diag =
-            |c: &CallData, kind: &str, message: String, traceback: Vec<TraceFrame>| Diagnostic {
-                document: c.doc,
-                script: c.call.name.clone(),
-                line: c.call.line,
-                column: c.call.column,
-                kind: kind.to_owned(),
-                message,
-                traceback,
-            };
+        let diag_as = |c: &CallData,
+                       kind: &str,
+                       severity: Severity,
+                       message: String,
+                       traceback: Vec<TraceFrame>| Diagnostic {
+            document: c.doc,
+            script: c.call.name.clone(),
+            line: c.call.line,
+            column: c.call.column,
+            kind: kind.to_owned(),
+            severity,
+            message,
+            traceback,
+        };
+        let diag = |c: &CallData, kind: &str, message: String, traceback: Vec<TraceFrame>| {
+            diag_as(c, kind, Severity::Error, message, traceback)
+        };
         let shared_of = |doc: usize| {
             vec![
                 ("post".to_owned(), docs[doc].post.clone()),
@@ -194,12 +213,41 @@ impl Project {
                         continue;
                     }
                 };
+                let params = match &loaded.params {
+                    None => c.call.params.clone(),
+                    Some(decls) => match crate::check_call(decls, &c.call.params, &c.call.args) {
+                        Ok(checked) => {
+                            for w in checked.warnings {
+                                diagnostics[c.doc].push(diag_as(
+                                    c,
+                                    INVALID_PARAMS,
+                                    Severity::Warning,
+                                    w,
+                                    Vec::new(),
+                                ));
+                            }
+                            checked.params
+                        }
+                        Err(e) => {
+                            let message = e.to_string();
+                            html[id] = Some(error_marker(name, &message));
+                            diagnostics[c.doc].push(diag(c, INVALID_PARAMS, message, Vec::new()));
+                            continue;
+                        }
+                    },
+                };
                 let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
+                let call =
+                    SharedValue::new(&metadata[id]).map_err(|e| ProjectError::InvalidInput {
+                        what: "call",
+                        message: e.to_string(),
+                    })?;
                 let context = json!({
                     "abi": 1,
-                    "params": Value::Object(c.call.params.clone()),
+                    "params": Value::Object(params),
                     "args": Value::Array(c.call.args.clone()),
                     "inner": inner,
+                    "call": metadata[id],
                 });
                 let own = own_key(&loaded.hash, &self.macro_opts.entry, &context);
                 ready.push(Ready {
@@ -207,6 +255,7 @@ impl Project {
                     own,
                     loaded,
                     context,
+                    call,
                 });
             }
             // One cache lookup for the level; the misses go out as one batch.
@@ -229,7 +278,11 @@ impl Project {
                 } else {
                     Vec::new()
                 };
-                let roots = [("post", &docs[c.doc].post), ("site", site)];
+                let roots = [
+                    ("post", &docs[c.doc].post),
+                    ("site", site),
+                    ("call", &r.call),
+                ];
                 let hit = candidates.into_iter().find_map(|row| {
                     let reads = parse_deps(&row.deps)?;
                     (digest(&reads, &roots)? == row.digest).then_some((reads, row.result))
@@ -278,15 +331,33 @@ impl Project {
                         }
                         note_reads(&mut deps[c.doc], &out.reads);
                         let h = value["html"].as_str().unwrap_or_default().to_owned();
-                        if r.loaded.pure && self.result_cache {
-                            let roots = [("post", &docs[c.doc].post), ("site", site)];
+                        for w in &out.warnings {
+                            diagnostics[c.doc].push(diag_as(
+                                c,
+                                "warning",
+                                Severity::Warning,
+                                format!("{}: {}", w.category, w.message),
+                                vec![TraceFrame {
+                                    file: w.file.clone(),
+                                    line: w.line,
+                                    function: String::new(),
+                                }],
+                            ));
+                        }
+                        // A result that warned is not cached: the warning must show every time.
+                        if r.loaded.pure && self.result_cache && out.warnings.is_empty() {
+                            let roots = [
+                                ("post", &docs[c.doc].post),
+                                ("site", site),
+                                ("call", &r.call),
+                            ];
                             if let Some(d) = digest(&out.reads, &roots) {
                                 to_cache.push(ResultEntry {
                                     own: r.own,
                                     digest: d,
                                     deps: deps_text(&out.reads),
                                     slug: name.clone(),
-                                    script_hash: r.loaded.hash.clone(),
+                                    script_hash: r.loaded.content_hash.clone(),
                                     result: serde_json::to_string(&Value::String(h.clone()))
                                         .unwrap_or_default(),
                                 });

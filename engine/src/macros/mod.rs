@@ -58,6 +58,27 @@ pub enum ProjectError {
     Engine(#[from] crate::EngineError),
 }
 
+/// How bad a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The macro's output is an error marker (or the text could not be read).
+    #[default]
+    Error,
+    /// The output was rendered; something deserves a look (`warnings.warn`, an unknown
+    /// parameter).
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem found while rendering, for the editor's problems panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
@@ -68,8 +89,10 @@ pub struct Diagnostic {
     /// Where the macro call is in the content (1-based; 0 for transforms).
     pub line: u32,
     pub column: u32,
-    /// `parse`, `unknown-macro`, or an [`ErrorKind`] name.
+    /// `parse`, `unknown-macro`, `invalid-params`, `warning`, or an [`ErrorKind`] name.
     pub kind: String,
+    #[serde(default)]
+    pub severity: Severity,
     pub message: String,
     pub traceback: Vec<TraceFrame>,
 }
@@ -134,11 +157,29 @@ fn first_error(v: &jsonschema::Validator, value: &Value) -> Option<String> {
     })
 }
 
+/// A script ready to run, linked with the utilities it imports.
 #[derive(Clone)]
 struct Loaded {
+    /// The linked script's hash (source and utilities), hex: the result cache's script key.
     hash: String,
+    /// SHA-256 of the script's own file, hex.
+    content_hash: String,
+    /// The [`UtilitySet::digest`] it was linked against.
+    utilities: String,
     script: Script,
     pure: bool,
+    /// Declared parameters (`None`: undeclared).
+    params: Option<Vec<crate::ParamDecl>>,
+}
+
+/// The project's importable utilities at one moment.
+#[derive(Debug, Default)]
+struct UtilitySet {
+    /// Slug → content hash of every utility with an importable name.
+    hashes: std::collections::BTreeMap<String, String>,
+    /// A digest of `hashes`.
+    digest: String,
+    sources: crate::Utilities,
 }
 
 /// A project: its scripts, a pool to run them, the result cache.
@@ -155,6 +196,8 @@ pub struct Project {
     /// The last site seen and its shared form: an app renders post after post against the
     /// same site, and comparing is cheaper than serialising and hashing it again.
     last_site: Arc<Mutex<Option<(Value, SharedValue)>>>,
+    /// The utilities last read, re-read when one of their hashes changes.
+    utilities: Arc<Mutex<Arc<UtilitySet>>>,
 }
 
 impl std::fmt::Debug for Project {
@@ -193,9 +236,18 @@ struct CallData {
     call: MacroCall,
     inner: Option<Vec<RNode>>,
     height: usize,
+    /// The paired call whose inner content holds this one.
+    parent: Option<usize>,
 }
 
-fn lower(nodes: Vec<Node>, doc: usize, calls: &mut Vec<CallData>) -> (Vec<RNode>, usize) {
+/// Lowers a document's nodes, numbering calls in document order (a paired call before the
+/// calls inside it).
+fn lower(
+    nodes: Vec<Node>,
+    doc: usize,
+    parent: Option<usize>,
+    calls: &mut Vec<CallData>,
+) -> (Vec<RNode>, usize) {
     let mut out = Vec::with_capacity(nodes.len());
     let mut height = 0;
     for n in nodes {
@@ -203,25 +255,58 @@ fn lower(nodes: Vec<Node>, doc: usize, calls: &mut Vec<CallData>) -> (Vec<RNode>
             Node::Text(t) => out.push(RNode::Text(t)),
             Node::Error(e) => out.push(RNode::Error(e)),
             Node::Macro(mut m) => {
-                let (inner, h) = match m.inner.take() {
+                let id = calls.len();
+                let inner = m.inner.take();
+                calls.push(CallData {
+                    doc,
+                    call: m,
+                    inner: None,
+                    height: 0,
+                    parent,
+                });
+                let (inner, h) = match inner {
                     Some(nodes) => {
-                        let (inner, h) = lower(nodes, doc, calls);
+                        let (inner, h) = lower(nodes, doc, Some(id), calls);
                         (Some(inner), h + 1)
                     }
                     None => (None, 0),
                 };
                 height = height.max(h + 1);
-                calls.push(CallData {
-                    doc,
-                    call: m,
-                    inner,
-                    height: h,
-                });
-                out.push(RNode::Call(calls.len() - 1));
+                calls[id].inner = inner;
+                calls[id].height = h;
+                out.push(RNode::Call(id));
             }
         }
     }
     (out, height)
+}
+
+/// `context["call"]` of each call: its name, place and parent (see the macro context schema).
+fn call_metadata(calls: &[CallData]) -> Vec<Value> {
+    let mut index: HashMap<usize, u64> = HashMap::new();
+    let mut ordinal: HashMap<(usize, &str), u64> = HashMap::new();
+    calls
+        .iter()
+        .map(|c| {
+            let i = index.entry(c.doc).or_default();
+            let o = ordinal.entry((c.doc, c.call.name.as_str())).or_default();
+            let parent = c.parent.map(|p| {
+                let p = &calls[p].call;
+                json!({"name": p.name, "params": p.params, "args": p.args})
+            });
+            let v = json!({
+                "name": c.call.name,
+                "ordinal": *o,
+                "index": *i,
+                "line": c.call.line,
+                "column": c.call.column,
+                "parent": parent,
+            });
+            *i += 1;
+            *o += 1;
+            v
+        })
+        .collect()
 }
 
 fn render(nodes: &[RNode], html: &[Option<String>], calls: &[CallData]) -> String {
@@ -264,6 +349,7 @@ impl Project {
             transform_opts: CallOptions::run_button().fresh(true),
             result_cache: true,
             last_site: Arc::default(),
+            utilities: Arc::default(),
         }
     }
 
@@ -289,25 +375,99 @@ impl Project {
         &self.pool
     }
 
-    /// The current source of an enabled script of `kind`, re-read only when its hash changed.
-    fn load(&self, slug: &str, hash: &str) -> Result<Loaded, StoreError> {
+    /// The project's importable utilities now: one index query, and the files read again only
+    /// when one changed.
+    fn utility_set(&self) -> Result<Arc<UtilitySet>, StoreError> {
+        let hashes: std::collections::BTreeMap<String, String> = self
+            .store
+            .list(ListFilter {
+                kind: Some(ScriptKind::Utility),
+                enabled: None,
+            })?
+            .into_iter()
+            .filter(|e| e.status != crate::ScriptStatus::InvalidName)
+            .map(|e| (e.slug, e.content_hash))
+            .collect();
+        let mut current = self
+            .utilities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if current.hashes == hashes && !current.digest.is_empty() {
+            return Ok(current.clone());
+        }
+        let mut sources = crate::Utilities::new();
+        let mut digest = <sha2::Sha256 as sha2::Digest>::new();
+        for (slug, hash) in &hashes {
+            // A utility that cannot be read now is left out: importing it fails in Python.
+            if let Ok(source) = self.store.read(slug) {
+                sources.insert(slug.clone(), source);
+            }
+            sha2::Digest::update(&mut digest, slug.as_bytes());
+            sha2::Digest::update(&mut digest, [0]);
+            sha2::Digest::update(&mut digest, hash.as_bytes());
+            sha2::Digest::update(&mut digest, [0]);
+        }
+        let set = Arc::new(UtilitySet {
+            hashes,
+            digest: crate::script::hex(&sha2::Digest::finalize(digest)),
+            sources,
+        });
+        *current = set.clone();
+        Ok(set)
+    }
+
+    /// Script `slug` (whose file hashes to `content_hash`) linked with `utilities`, read and
+    /// linked again only when either changed.
+    fn resolve(
+        &self,
+        slug: &str,
+        content_hash: &str,
+        utilities: &UtilitySet,
+    ) -> Result<Loaded, StoreError> {
         let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(l) = loaded.get(slug)
-            && l.hash == hash
+            && l.content_hash == content_hash
+            && l.utilities == utilities.digest
         {
             return Ok(l.clone());
         }
         let source = self.store.read(slug)?;
-        let pure = header::parse(&source)
-            .map(|m| !m.extra.iter().any(|(k, v)| k == "pure" && v == "false"))
-            .unwrap_or(true);
+        let meta = header::parse(&source).ok();
+        let pure = meta
+            .as_ref()
+            .is_none_or(|m| !m.extra.iter().any(|(k, v)| k == "pure" && v == "false"));
+        let content_hash = sha256_hex(source.as_bytes());
+        let script = crate::link(
+            Script::new(format!("{slug}.py"), source),
+            &utilities.sources,
+        );
         let l = Loaded {
-            hash: sha256_hex(source.as_bytes()),
-            script: Script::new(format!("{slug}.py"), source),
+            hash: script.hash_hex(),
+            content_hash,
+            utilities: utilities.digest.clone(),
+            script,
             pure,
+            params: meta.and_then(|m| m.params),
         };
         loaded.insert(slug.to_owned(), l.clone());
         Ok(l)
+    }
+
+    /// The resolved script `slug` whose linked hash is `hash` (as [`Self::enabled_macros`]
+    /// gave it), or whatever is current when it changed since.
+    fn load(&self, slug: &str, hash: &str) -> Result<Loaded, StoreError> {
+        if let Some(l) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(slug)
+            && l.hash == hash
+        {
+            return Ok(l.clone());
+        }
+        let entry = self.store.get(slug)?;
+        let utilities = self.utility_set()?;
+        self.resolve(slug, &entry.content_hash, &utilities)
     }
 
     /// Expands one post's content. `post` is its metadata (its `content` defaults to `content`);
@@ -355,9 +515,13 @@ impl Project {
         context: &Value,
         opts: &CallOptions,
     ) -> Result<crate::CallOutput, ScriptError> {
-        let (own, shared) = crate::split_shared(script, context.clone())
+        let utilities = self
+            .utility_set()
+            .map_err(|e| ScriptError::new(ErrorKind::WorkerCrash, script.name(), e.to_string()))?;
+        let script = crate::link(script.clone(), &utilities.sources);
+        let (own, shared) = crate::split_shared(&script, context.clone())
             .map_err(|e| ScriptError::new(ErrorKind::AbiViolation, script.name(), e.to_string()))?;
-        self.pool.call_shared(script, &own, &shared, opts)
+        self.pool.call_shared(&script, &own, &shared, opts)
     }
 
     /// Runs the enabled transforms on `post`, in order. A step whose output is not a valid post
@@ -370,11 +534,12 @@ impl Project {
             });
         }
         let mut transforms = Vec::new();
+        let utilities = self.utility_set()?;
         for e in self.store.list(ListFilter {
             kind: Some(ScriptKind::Transform),
             enabled: Some(true),
         })? {
-            let loaded = self.load(&e.slug, &e.content_hash)?;
+            let loaded = self.resolve(&e.slug, &e.content_hash, &utilities)?;
             let order = header::parse(loaded.script.source())
                 .ok()
                 .and_then(|m| {
@@ -399,6 +564,7 @@ impl Project {
                 line: 0,
                 column: 0,
                 kind: kind.to_owned(),
+                severity: Severity::Error,
                 message,
                 traceback,
             };
@@ -502,6 +668,7 @@ fn collect_parse_errors(nodes: &[RNode], doc: usize, out: &mut Vec<Diagnostic>) 
                 line: e.line,
                 column: e.column,
                 kind: "parse".into(),
+                severity: Severity::Error,
                 message: e.message.clone(),
                 traceback: Vec::new(),
             });

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bds_ipc::{ErrorKind, Outcome, Read, Reply, Request};
+use bds_ipc::{ErrorKind, Outcome, Read, Reply, Request, Warning};
 use serde_json::Value;
 
 use crate::error::{EngineError, ScriptError};
@@ -22,7 +22,10 @@ use crate::process::{Broken, Spawner, WorkerProcess, find_worker};
 use crate::script::Script;
 use crate::shared::SharedValue;
 use crate::watchdog::Watchdog;
-use wire::{call_spec, check_result, ensure_loaded, ensure_shared, load_request, sanitize_reads};
+use wire::{
+    call_spec, check_result, ensure_loaded, ensure_shared, load_request, sanitize_reads,
+    sanitize_warnings,
+};
 
 /// How the pool starts and watches its workers.
 #[derive(Debug, Clone)]
@@ -122,6 +125,8 @@ pub struct CallOutput {
     pub duration: Duration,
     /// What the call read of its shared values (sorted, no duplicates; empty without any).
     pub reads: Vec<Read>,
+    /// What it passed to `warnings.warn` (at most 16, each once).
+    pub warnings: Vec<Warning>,
 }
 
 /// One call of a batch: a script, its own context (a JSON object), and the shared values
@@ -718,7 +723,8 @@ impl Pool {
                 stdout,
                 stdout_truncated: outcome.guest.stdout_truncated,
                 duration: Duration::from_micros(outcome.duration_us),
-                reads: sanitize_reads(outcome.guest.reads, item.shared),
+                reads: sanitize_reads(outcome.guest.reads, item.context, item.shared),
+                warnings: sanitize_warnings(outcome.guest.warnings),
             }),
             Err((kind, why)) => {
                 if kind == ErrorKind::WorkerCrash

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bds_ipc::{CallSpec, ClockSpec, ErrorKind, Read, Reply, Request, SharedRef};
+use bds_ipc::{CallSpec, ClockSpec, ErrorKind, Read, Reply, Request, SharedRef, Warning};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -13,6 +13,10 @@ use crate::limits::{CallOptions, Clock, Limits};
 use crate::process::{Broken, WorkerProcess};
 use crate::script::Script;
 use crate::shared::SharedValue;
+
+/// The context key of a macro call's metadata, whose reads the guest records like a shared
+/// value's.
+pub(crate) const CALL_KEY: &str = "call";
 
 pub(super) fn load_request(
     w: &mut WorkerProcess,
@@ -25,6 +29,18 @@ pub(super) fn load_request(
         hash: *script.hash(),
         name: script.name().to_owned(),
         source: script.source().to_owned(),
+        modules: if compile_only {
+            Vec::new()
+        } else {
+            script
+                .modules()
+                .iter()
+                .map(|m| bds_ipc::ModuleSource {
+                    name: m.name().to_owned(),
+                    source: m.source().to_owned(),
+                })
+                .collect()
+        },
         compile_only,
         limits: limits.wire(),
     }
@@ -94,11 +110,20 @@ const MAX_READS: usize = 1024;
 /// Longest key a reported read may name; a longer one counts as a read of the whole value.
 const MAX_READ_KEY: usize = 1024;
 
-/// A worker's report of what a call read, checked: only the call's own shared values, at most
-/// [`MAX_READS`] entries, sorted and without duplicates. What cannot be trusted is widened to
-/// "read the whole value", never narrowed.
-pub(super) fn sanitize_reads(reads: Vec<Read>, shared: &[(String, SharedValue)]) -> Vec<Read> {
-    if shared.is_empty() {
+/// A worker's report of what a call read, checked: only the call's own tracked values (its
+/// shared values, and `call` when its context has one), at most [`MAX_READS`] entries, sorted
+/// and without duplicates. What cannot be trusted is widened to "read the whole value", never
+/// narrowed.
+pub(super) fn sanitize_reads(
+    reads: Vec<Read>,
+    context: &Value,
+    shared: &[(String, SharedValue)],
+) -> Vec<Read> {
+    let mut roots: Vec<&str> = shared.iter().map(|(n, _)| n.as_str()).collect();
+    if context.get(CALL_KEY).is_some_and(Value::is_object) {
+        roots.push(CALL_KEY);
+    }
+    if roots.is_empty() {
         return Vec::new();
     }
     let whole = |root: &str| Read {
@@ -106,11 +131,11 @@ pub(super) fn sanitize_reads(reads: Vec<Read>, shared: &[(String, SharedValue)])
         key: None,
     };
     if reads.len() > MAX_READS {
-        return shared.iter().map(|(n, _)| whole(n)).collect();
+        return roots.iter().map(|n| whole(n)).collect();
     }
     let mut out: Vec<Read> = reads
         .into_iter()
-        .filter(|r| shared.iter().any(|(n, _)| *n == r.root))
+        .filter(|r| roots.contains(&r.root.as_str()))
         .map(|r| match &r.key {
             Some(k) if k.len() > MAX_READ_KEY => whole(&r.root),
             _ => r,
@@ -119,6 +144,31 @@ pub(super) fn sanitize_reads(reads: Vec<Read>, shared: &[(String, SharedValue)])
     out.sort();
     out.dedup();
     out
+}
+
+/// Most warnings a call reports, and the longest message and file name kept.
+const MAX_WARNINGS: usize = 16;
+const MAX_WARNING_TEXT: usize = 1000;
+
+/// A worker's report of a call's warnings, bounded: a lying worker cannot make the engine keep
+/// more than [`MAX_WARNINGS`] short entries.
+pub(super) fn sanitize_warnings(mut warnings: Vec<Warning>) -> Vec<Warning> {
+    fn cut(s: &mut String) {
+        if s.len() > MAX_WARNING_TEXT {
+            let mut at = MAX_WARNING_TEXT;
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            s.truncate(at);
+        }
+    }
+    warnings.truncate(MAX_WARNINGS);
+    for w in &mut warnings {
+        cut(&mut w.category);
+        cut(&mut w.message);
+        cut(&mut w.file);
+    }
+    warnings
 }
 
 pub(super) fn call_spec(

@@ -14,8 +14,38 @@
 //! white space (a trailing comment) unless it is quoted: `title: "C# tips"`. Keys this module
 //! does not know are kept as they are. A file without a header gets the defaults (title = slug,
 //! kind `macro`, entrypoint `render`, enabled, version 1).
+//!
+//! # Declared parameters
+//! A macro may declare its parameters in a `params:` block, which the engine checks calls
+//! against ([`crate::check_call`]):
+//!
+//! ```python
+//! # ---
+//! # title: YouTube embed
+//! # kind: macro
+//! # params:
+//! #   id: str, required, position 0 -- the video id, or a youtube.com / youtu.be URL
+//! #   start: int, optional -- start time in seconds
+//! #   title: str, default "YouTube video" -- the iframe's accessible title
+//! #   align: [left, center, right], default center -- where the embed sits
+//! # version: 1
+//! # ---
+//! ```
+//!
+//! `params:` takes no value. Every following header line indented deeper than the `params` key
+//! (counted after the `#`) declares one parameter, `NAME: TYPE[, FLAG]... [-- DOC]`; the block
+//! ends at the first line indented like the key, or less, or at the closing fence. Blank `#`
+//! lines inside it are skipped; any other line in it must be a declaration (a declaration has
+//! no trailing comment: a `#` in its DOC is text). TYPE is `str`, `int`, `float`, `bool`,
+//! `any` or a `[choice, list]`; FLAGs are `required`, `optional` (the default), `default
+//! VALUE` and `position N` (see [`crate::ParamDecl`] and the `params` module for the details).
+//! A `params:` with a value, an empty block, a second `params:`, a bad declaration, and two
+//! declarations with the same name or position are errors naming their line. Without a block,
+//! [`Meta::params`] is `None`: the parameters are not declared and any call is accepted.
 
 use serde::Serialize;
+
+use crate::params::{ParamDecl, parse_decl};
 
 /// What a script is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,6 +88,8 @@ pub struct Meta {
     pub version: i64,
     /// Keys this version does not interpret, in file order.
     pub extra: Vec<(String, String)>,
+    /// The `params:` block; `None` when there is none (parameters not declared).
+    pub params: Option<Vec<ParamDecl>>,
 }
 
 impl Default for Meta {
@@ -69,6 +101,7 @@ impl Default for Meta {
             enabled: true,
             version: 1,
             extra: Vec::new(),
+            params: None,
         }
     }
 }
@@ -151,6 +184,38 @@ fn field(line: &str) -> Option<(String, String, &str)> {
     ))
 }
 
+/// The text after a header line's `#`, and how far it is indented; `None` for a line that is
+/// not a comment or is blank.
+fn comment_body(line: &str) -> Option<(&str, usize)> {
+    let body = line.trim_start().strip_prefix('#')?;
+    let rest = body.trim_start();
+    (!rest.trim_end().is_empty()).then_some((rest, body.len() - rest.len()))
+}
+
+/// For each line, whether it is a declaration inside a `params:` block of the header between
+/// the fences at `open` and `close`: a line indented deeper than the `params` key before it,
+/// with nothing but blank lines and declarations between them.
+fn declaration_lines(lines: &[&str], open: usize, close: usize) -> Vec<bool> {
+    let mut inside = vec![false; lines.len()];
+    let mut key_indent = None;
+    for (i, line) in lines.iter().enumerate().take(close).skip(open + 1) {
+        let Some((_, indent)) = comment_body(line) else {
+            if !line.trim().is_empty() && line.trim() != "#" {
+                key_indent = None; // not a comment: the block (and the header) is broken here
+            }
+            continue;
+        };
+        if key_indent.is_some_and(|k| indent > k) {
+            inside[i] = true;
+            continue;
+        }
+        key_indent = field(line)
+            .filter(|(key, _, _)| key == "params")
+            .map(|_| indent);
+    }
+    inside
+}
+
 /// Reads the header of `source`.
 pub fn parse(source: &str) -> Result<Meta, HeaderError> {
     let lines: Vec<&str> = source.lines().collect();
@@ -158,11 +223,49 @@ pub fn parse(source: &str) -> Result<Meta, HeaderError> {
     let Some((open, close)) = fences(&lines)? else {
         return Ok(meta);
     };
-    for (i, line) in lines.iter().enumerate().take(close).skip(open + 1) {
+    let in_block = declaration_lines(&lines, open, close);
+    // The `params:` line, and the declarations read so far with their lines.
+    let mut block: Option<(u32, Vec<(u32, ParamDecl)>)> = None;
+    for (i, line) in lines.iter().enumerate().take(close + 1).skip(open + 1) {
         let n = i as u32 + 1;
         let err = |message: String| HeaderError { line: n, message };
-        if line.trim().is_empty() || line.trim() == "#" {
+        if i < close && (line.trim().is_empty() || line.trim() == "#") {
             continue;
+        }
+        if in_block[i] {
+            let (body, _) = comment_body(line).unwrap_or((line, 0));
+            let decl = parse_decl(body).map_err(err)?;
+            if let Some((_, decls)) = &mut block {
+                for (at, other) in decls.iter() {
+                    if other.name == decl.name {
+                        return Err(err(format!(
+                            "parameter {}: declared twice (first on line {at})",
+                            decl.name
+                        )));
+                    }
+                    if let Some(p) = decl.position.filter(|p| other.position == Some(*p)) {
+                        return Err(err(format!(
+                            "parameter {}: position {p} is already {}'s (line {at})",
+                            decl.name, other.name
+                        )));
+                    }
+                }
+                decls.push((n, decl));
+            }
+            continue;
+        }
+        if let Some((at, decls)) = &block
+            && decls.is_empty()
+        {
+            return Err(HeaderError {
+                line: *at,
+                message: "params declares no parameter: declare one per line below it, \
+                          indented deeper (`#   id: str, required`)"
+                    .into(),
+            });
+        }
+        if i == close {
+            break;
         }
         if !line.trim_start().starts_with('#') {
             return Err(err("a header line must start with `#`".into()));
@@ -171,6 +274,18 @@ pub fn parse(source: &str) -> Result<Meta, HeaderError> {
             continue; // a plain comment inside the header
         };
         match key.as_str() {
+            "params" => {
+                if let Some((at, _)) = &block {
+                    return Err(err(format!("params is given twice (first on line {at})")));
+                }
+                if !value.is_empty() {
+                    return Err(err(format!(
+                        "params takes no value (`{value}`): declare one parameter per line \
+                         below it, indented deeper"
+                    )));
+                }
+                block = Some((n, Vec::new()));
+            }
             "title" => meta.title = Some(value),
             "kind" => {
                 meta.kind = ScriptKind::parse(&value).ok_or_else(|| {
@@ -205,6 +320,7 @@ pub fn parse(source: &str) -> Result<Meta, HeaderError> {
             _ => meta.extra.push((key, value)),
         }
     }
+    meta.params = block.map(|(_, decls)| decls.into_iter().map(|(_, d)| d).collect());
     Ok(meta)
 }
 
@@ -217,7 +333,8 @@ fn render_value(value: &str) -> String {
 }
 
 /// Returns `source` with `key` set to `value` in its header, keeping every other line (and the
-/// key's trailing comment) as it was. Adds the key, or a whole header, when missing.
+/// key's trailing comment) as it was. Adds the key, or a whole header, when missing. The lines
+/// of a `params:` block are never taken for keys; `params` itself cannot be set this way.
 pub fn set(source: &str, key: &str, value: &str) -> Result<String, HeaderError> {
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
     let bare: Vec<&str> = lines
@@ -230,17 +347,26 @@ pub fn set(source: &str, key: &str, value: &str) -> Result<String, HeaderError> 
         "\n"
     };
     let rendered = render_value(value);
-    let Some((open, close)) = fences(&bare)? else {
+    let fenced = fences(&bare)?;
+    if key == "params" {
+        return Err(HeaderError {
+            line: fenced.map_or(1, |(open, _)| open as u32 + 1),
+            message: "params is a block of declarations: edit it in the file".into(),
+        });
+    }
+    let Some((open, close)) = fenced else {
         return Ok(format!(
             "{FENCE}{newline}# {key}: {rendered}{newline}{FENCE}{newline}{source}"
         ));
     };
+    let in_block = declaration_lines(&bare, open, close);
     let mut out = String::with_capacity(source.len() + 32);
     let mut done = false;
     for (i, line) in lines.iter().enumerate() {
         if i > open
             && i < close
             && !done
+            && !in_block[i]
             && let Some((k, _, rest)) = field(bare[i])
             && k == key
         {
@@ -277,6 +403,7 @@ mod tests {
                 enabled: false,
                 version: 3,
                 extra: vec![("pure".into(), "false".into())],
+                params: None,
             }
         );
     }
@@ -367,5 +494,108 @@ mod tests {
         assert_eq!(out, "# ---\r\n# enabled: false\r\n# ---\r\nx = 1\r\n");
         let out = set("", "title", "C# tips").unwrap();
         assert_eq!(parse(&out).unwrap().title.as_deref(), Some("C# tips"));
+    }
+
+    const WITH_PARAMS: &str = "# ---\n# title: YouTube embed\n# kind: macro\n# params:\n#   id: str, required, position 0 -- the video id\n#\n#   title: str, default \"YouTube video\" -- the iframe's title\n#   enabled: bool, default true\n# enabled: true   # on\n# extra: kept\n# ---\nimport html\n";
+
+    #[test]
+    fn a_params_block_is_read_and_ends_at_the_next_key() {
+        let m = parse(WITH_PARAMS).unwrap();
+        assert_eq!(m.title.as_deref(), Some("YouTube embed"));
+        assert!(m.enabled);
+        assert_eq!(m.extra, vec![("extra".to_owned(), "kept".to_owned())]);
+        let params = m.params.unwrap();
+        let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["id", "title", "enabled"]);
+        assert!(params[0].required);
+        assert_eq!(params[0].position, Some(0));
+        assert_eq!(params[1].default, Some(serde_json::json!("YouTube video")));
+        assert_eq!(params[1].doc, "the iframe's title");
+        // A block may end at the fence; the indentation is counted after the `#`.
+        let m = parse("# ---\n#  params:\n#    a: any\n#   b: int\n# ---\n").unwrap();
+        let names: Vec<String> = m.params.unwrap().into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(parse(FULL).unwrap().params, None);
+    }
+
+    #[test]
+    fn set_never_takes_a_declaration_for_a_key() {
+        let out = set(WITH_PARAMS, "title", "Embed").unwrap();
+        assert_eq!(
+            out,
+            WITH_PARAMS.replace("# title: YouTube embed", "# title: Embed")
+        );
+        let out = set(WITH_PARAMS, "enabled", "false").unwrap();
+        assert_eq!(
+            out,
+            WITH_PARAMS.replace("# enabled: true   # on", "# enabled: false   # on")
+        );
+        let m = parse(&out).unwrap();
+        assert!(!m.enabled);
+        assert_eq!(m.params, parse(WITH_PARAMS).unwrap().params);
+        // A missing key goes after the block, which it then ends.
+        let src = "# ---\n# params:\n#   version: int\n# ---\n";
+        let out = set(src, "version", "2").unwrap();
+        assert_eq!(
+            out,
+            "# ---\n# params:\n#   version: int\n# version: 2\n# ---\n"
+        );
+        let m = parse(&out).unwrap();
+        assert_eq!(m.version, 2);
+        assert_eq!(m.params.unwrap().len(), 1);
+        assert_eq!(
+            set(src, "params", "x").unwrap_err(),
+            HeaderError {
+                line: 1,
+                message: "params is a block of declarations: edit it in the file".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_params_blocks_name_their_line() {
+        let empty = "params declares no parameter: declare one per line below it, indented deeper (`#   id: str, required`)";
+        let cases = [
+            ("# ---\n# params: id\n# ---\n", 2, "params takes no value (`id`): declare one parameter per line below it, indented deeper".to_owned()),
+            ("# ---\n# title: T\n# params:\n# version: 2\n# ---\n", 3, empty.to_owned()),
+            ("# ---\n# params:\n#\n# ---\n", 2, empty.to_owned()),
+            (
+                "# ---\n# params:\n#   a: str\n#   start: integer\n# ---\n",
+                4,
+                "parameter start: unknown type `integer` (expected str, int, float, bool, any or a [choice, list])".to_owned(),
+            ),
+            (
+                "# ---\n# params:\n#   a: str\n#   b: int\n#   a: int\n# ---\n",
+                5,
+                "parameter a: declared twice (first on line 3)".to_owned(),
+            ),
+            (
+                "# ---\n# params:\n#   a: str, position 0\n#   b: int, position 0\n# ---\n",
+                4,
+                "parameter b: position 0 is already a's (line 3)".to_owned(),
+            ),
+            (
+                "# ---\n# params:\n#   a: str\n# params:\n#   b: str\n# ---\n",
+                4,
+                "params is given twice (first on line 2)".to_owned(),
+            ),
+            (
+                "# ---\n# params:\n#   a note about them\n# ---\n",
+                3,
+                "a parameter is declared as `NAME: TYPE[, FLAG]... [-- DOC]`, not `a note about them`".to_owned(),
+            ),
+            (
+                "# ---\n# params:\n#   id: str, required, default x\n# ---\n",
+                3,
+                "parameter id: a required parameter cannot have a default".to_owned(),
+            ),
+        ];
+        for (src, line, message) in cases {
+            assert_eq!(
+                parse(src).unwrap_err(),
+                HeaderError { line, message },
+                "{src:?}"
+            );
+        }
     }
 }

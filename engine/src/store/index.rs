@@ -9,7 +9,7 @@ use super::{ScriptEntry, ScriptStatus, StoreError};
 use crate::store::header::ScriptKind;
 
 /// Current schema. Migrations below bring older indexes up to it.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[
     // 0 -> 1
@@ -69,6 +69,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (doc, slug)
     );
     CREATE INDEX usages_slug ON usages(slug);",
+    // 3 -> 4: what each script imports, and a macro's declared parameters; every row is made
+    // stale so the next sync fills them in from the files.
+    "ALTER TABLE scripts ADD COLUMN imports TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE scripts ADD COLUMN params TEXT;
+    UPDATE scripts SET mtime_ns = -1;",
 ];
 
 #[derive(Debug)]
@@ -165,12 +170,12 @@ impl Index {
         e: &ScriptEntry,
     ) -> Result<i64, StoreError> {
         conn.execute(
-            "INSERT INTO scripts (slug, title, kind, entrypoint, enabled, version, content_hash, size, mtime_ns, updated_at, status, error, error_line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            "INSERT INTO scripts (slug, title, kind, entrypoint, enabled, version, content_hash, size, mtime_ns, updated_at, status, error, error_line, imports, params)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(slug) DO UPDATE SET title = excluded.title, kind = excluded.kind, entrypoint = excluded.entrypoint,
                enabled = excluded.enabled, version = excluded.version, content_hash = excluded.content_hash, size = excluded.size,
                mtime_ns = excluded.mtime_ns, updated_at = excluded.updated_at, status = excluded.status, error = excluded.error,
-               error_line = excluded.error_line",
+               error_line = excluded.error_line, imports = excluded.imports, params = excluded.params",
             params![
                 e.slug,
                 e.title,
@@ -185,6 +190,10 @@ impl Index {
                 e.status.as_str(),
                 e.error,
                 e.error_line,
+                serde_json::to_string(&e.imports).unwrap_or_else(|_| "[]".into()),
+                e.params
+                    .as_ref()
+                    .and_then(|p| serde_json::to_string(p).ok()),
             ],
         )
         .map_err(err(path))?;
@@ -235,7 +244,7 @@ impl Index {
     }
 }
 
-const COLUMNS: &str = "id, slug, title, kind, entrypoint, enabled, version, content_hash, size, mtime_ns, updated_at, status, error, error_line";
+const COLUMNS: &str = "id, slug, title, kind, entrypoint, enabled, version, content_hash, size, mtime_ns, updated_at, status, error, error_line, imports, params";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScriptEntry> {
     let kind: String = r.get(3)?;
@@ -256,5 +265,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScriptEntry> {
         status: ScriptStatus::parse(&status).unwrap_or(ScriptStatus::Unchecked),
         error: r.get(12)?,
         error_line: r.get(13)?,
+        imports: serde_json::from_str(&r.get::<_, String>(14)?).unwrap_or_default(),
+        params: r
+            .get::<_, Option<String>>(15)?
+            .and_then(|p| serde_json::from_str(&p).ok()),
     })
 }

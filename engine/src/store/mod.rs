@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 pub use cache::{CachedResult, DocEntry, ResultEntry};
 pub use defaults::{DefaultAction, DefaultScript, bundled as bundled_defaults};
-pub use header::{HeaderError, Meta, ScriptKind};
+pub use header::{HeaderError, Meta, ScriptKind, parse as parse_header};
 pub use watch::Watcher;
 
 use crate::{ErrorKind, Script, ScriptError};
@@ -97,6 +97,10 @@ pub struct ScriptEntry {
     pub status: ScriptStatus,
     pub error: Option<String>,
     pub error_line: Option<u32>,
+    /// The top-level names of the modules it imports by statement (see [`crate::imported_modules`]).
+    pub imports: Vec<String>,
+    /// A macro's declared parameters (`None`: it declares none, any are accepted).
+    pub params: Option<Vec<crate::ParamDecl>>,
 }
 
 /// What the store knows about a script's health.
@@ -111,6 +115,9 @@ pub enum ScriptStatus {
     CompileError,
     /// The metadata header is broken: `error_line` points at it.
     InvalidHeader,
+    /// A utility whose file name cannot be imported (not a Python name, or a standard-library
+    /// module's name): `error` says why. Nothing can import it until it is renamed.
+    InvalidName,
     NotUtf8,
     TooLarge,
 }
@@ -122,6 +129,7 @@ impl ScriptStatus {
             ScriptStatus::Unchecked => "unchecked",
             ScriptStatus::CompileError => "compile-error",
             ScriptStatus::InvalidHeader => "invalid-header",
+            ScriptStatus::InvalidName => "invalid-name",
             ScriptStatus::NotUtf8 => "not-utf8",
             ScriptStatus::TooLarge => "too-large",
         }
@@ -132,6 +140,7 @@ impl ScriptStatus {
             ScriptStatus::Unchecked,
             ScriptStatus::CompileError,
             ScriptStatus::InvalidHeader,
+            ScriptStatus::InvalidName,
             ScriptStatus::NotUtf8,
             ScriptStatus::TooLarge,
         ]
@@ -894,6 +903,8 @@ impl ScriptStore {
             status: ScriptStatus::Unchecked,
             error: None,
             error_line: None,
+            imports: Vec::new(),
+            params: None,
         };
         if meta.len() > MAX_SOURCE_BYTES {
             let mut h = Sha256::new();
@@ -930,6 +941,7 @@ impl ScriptStore {
                 entry.entrypoint = m.entrypoint;
                 entry.enabled = m.enabled;
                 entry.version = m.version;
+                entry.params = m.params;
             }
             Err(e) => {
                 entry.status = ScriptStatus::InvalidHeader;
@@ -937,6 +949,14 @@ impl ScriptStore {
                 entry.error_line = Some(e.line);
                 return Ok(entry);
             }
+        }
+        entry.imports = crate::imported_modules(source).into_iter().collect();
+        if entry.kind == ScriptKind::Utility
+            && let Some(problem) = crate::utility_name_problem(slug)
+        {
+            entry.status = ScriptStatus::InvalidName;
+            entry.error = Some(problem);
+            return Ok(entry);
         }
         if let Some(checker) = &self.inner.checker {
             let result = match pre {
@@ -999,6 +1019,31 @@ impl ScriptStore {
     }
 
     /// The documents whose last rendering called the macro `slug`, with how many calls each.
+    /// The scripts that import the utility `slug`, directly or through other utilities,
+    /// sorted: the scripts an edit of it re-runs.
+    pub fn importers(&self, slug: &str) -> Result<Vec<String>, StoreError> {
+        let all = self.list(ListFilter::default())?;
+        let utilities: std::collections::HashSet<&str> = all
+            .iter()
+            .filter(|e| e.kind == ScriptKind::Utility)
+            .map(|e| e.slug.as_str())
+            .collect();
+        let mut found: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut todo = vec![slug.to_owned()];
+        while let Some(module) = todo.pop() {
+            for e in &all {
+                if e.imports.iter().any(|i| *i == module) && found.insert(e.slug.clone()) {
+                    // Who imports an importing utility imports this one too.
+                    if utilities.contains(e.slug.as_str()) {
+                        todo.push(e.slug.clone());
+                    }
+                }
+            }
+        }
+        found.remove(slug);
+        Ok(found.into_iter().collect())
+    }
+
     pub fn usages(&self, slug: &str) -> Result<Vec<(String, u64)>, StoreError> {
         self.index().usages(slug)
     }

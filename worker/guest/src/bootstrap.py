@@ -9,6 +9,7 @@ import random
 # Modules macros use, imported before the snapshot so no call pays for them.
 import html, re, json, math, string, textwrap, unicodedata, datetime, hashlib, base64
 import collections, itertools, functools, urllib.parse, traceback
+import warnings
 
 # Unseeded generators (`random.Random()`, `random.seed()`) draw their seed from os.urandom,
 # as in CPython, so they follow the host's per-call seed instead of the interpreter's own RNG
@@ -79,7 +80,31 @@ class Capture:
         return False
 
 
+# Warnings a load or call raised: (category, message, file, line), each once, at most
+# MAX_WARNINGS. Every warning is shown ("always": the registry of an instance that lives across
+# calls must not hide a second call's warning), except the categories CPython ignores by default.
+MAX_WARNINGS = 16
+MAX_WARNING_CHARS = 1000
+_warned = []
+_tuple = tuple
+
+
+def _showwarning(message, category, filename, lineno, file=None, line=None):
+    entry = (_str(category.__name__), _str(message)[:MAX_WARNING_CHARS], _str(filename), lineno or 0)
+    if _len(_warned) < MAX_WARNINGS and entry not in _warned:
+        _warned.append(entry)
+
+
+warnings.showwarning = _showwarning
+warnings.simplefilter("always")
+for _category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+    warnings.filterwarnings("ignore", category=_category)
+
+install_utilities()
+
+
 def begin(room, seed):
+    _warned.clear()
     capture = Capture(room)
     sys.stdout = capture
     sys.stderr = capture
@@ -88,13 +113,16 @@ def begin(room, seed):
 
 
 def collect(capture):
-    return (_join(capture.parts), capture.dropped)
+    warned = _tuple(_warned)
+    _warned.clear()
+    return (_join(capture.parts), capture.dropped, warned)
 
 
-def load(source, filename, name, compile_only):
+def load(source, filename, name, compile_only, modules):
     code = _compile(source, filename, "exec", dont_inherit=True)
     if compile_only:
         return None
+    set_modules(modules)
     namespace = {"__name__": name, "__file__": filename, "__builtins__": builtins}
     _exec(code, namespace)
     return namespace
@@ -112,7 +140,8 @@ def describe(e):
     tb = e.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename != "<bds>":
+        # The guest's own frames and the import machinery's are not the script's business.
+        if code.co_filename != "<bds>" and not code.co_filename.startswith("<frozen "):
             frames.append((code.co_filename, tb.tb_lineno, code.co_name))
         tb = tb.tb_next
     if _len(frames) > MAX_FRAMES:

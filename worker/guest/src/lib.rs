@@ -18,7 +18,10 @@
 
 use std::cell::RefCell;
 
-use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame};
+use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame, Warning};
+
+/// The context key of a macro call's metadata.
+const CALL: &str = "call";
 use rustpython_vm::builtins::{
     PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PySet, PyStr, PyTuple,
 };
@@ -30,6 +33,8 @@ mod shared;
 const BOOTSTRAP: &str = include_str!("bootstrap.py");
 /// Read-only shared data with read tracking; the same file runs in the CPython oracle.
 const SHARED: &str = include_str!("shared.py");
+/// The finder of utility modules; the same file runs in the CPython oracle.
+const UTILITIES: &str = include_str!("utilities.py");
 
 struct Helpers {
     begin: PyObjectRef,
@@ -71,7 +76,7 @@ fn build_state() -> State {
         .build();
     let helpers = interp.enter(|vm| {
         let scope = vm.new_scope_with_builtins();
-        for source in [SHARED, BOOTSTRAP] {
+        for source in [SHARED, UTILITIES, BOOTSTRAP] {
             let code = vm
                 .compile(source, Mode::Exec, "<bds>")
                 .unwrap_or_else(|e| panic!("bootstrap does not compile: {e:?}"));
@@ -170,6 +175,7 @@ fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
         stdout: String::new(),
         stdout_truncated: false,
         reads: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -223,16 +229,26 @@ fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
             }
         };
         let module_name = req.name.trim_end_matches(".py").to_owned();
+        let modules = vm.ctx.new_dict();
+        for m in &req.modules {
+            // Setting a str key on a fresh dict cannot fail.
+            let _ = modules.set_item(
+                m.name.as_str(),
+                vm.ctx.new_str(m.source.as_str()).into(),
+                vm,
+            );
+        }
         let r = helpers.load.call(
             (
                 req.source.clone(),
                 req.name.clone(),
                 module_name,
                 req.compile_only,
+                modules,
             ),
             vm,
         );
-        let (stdout, truncated) = collect(vm, helpers, &capture, req.max_stdout_bytes);
+        let (stdout, truncated, _) = collect(vm, helpers, &capture, req.max_stdout_bytes);
         let result = match r {
             Ok(ns) => match ns.downcast::<PyDict>() {
                 Ok(d) => Ok(Some(d)),
@@ -256,6 +272,7 @@ fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
         stdout,
         stdout_truncated: truncated,
         reads: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -301,14 +318,21 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                     stdout: String::new(),
                     stdout_truncated: false,
                     reads: Vec::new(),
+                    warnings: Vec::new(),
                 };
             }
         };
         let arg = json_to_py(vm, &context);
-        let roots = shared::roots_for(vm, &req.shared).and_then(|roots| {
+        let roots = shared::roots_for(vm, &req.shared).and_then(|mut roots| {
             if let Some(d) = arg.downcast_ref::<PyDict>() {
                 for (r, obj) in req.shared.iter().zip(&roots) {
                     d.set_item(r.name.as_str(), obj.clone(), vm)?;
+                }
+                // `call` (a macro call's metadata) is read-only and records its reads too.
+                if let Some(call @ serde_json::Value::Object(_)) = context.get(CALL) {
+                    let root = shared::local_root(vm, CALL, call)?;
+                    d.set_item(CALL, root.clone(), vm)?;
+                    roots.push(root);
                 }
             }
             helpers.reads.clear();
@@ -319,13 +343,15 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
             Ok(_) => func.call((arg,), vm),
             Err(e) => Err(e),
         };
-        let (stdout, stdout_truncated) = collect(vm, helpers, &capture, req.max_stdout_bytes);
+        let (stdout, stdout_truncated, warnings) =
+            collect(vm, helpers, &capture, req.max_stdout_bytes);
         let reads = take_reads(vm, helpers);
         let result = match r {
             Ok(value) => to_result_json(vm, &value, req),
             Err(e) => Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
         };
         GuestOutcome {
+            warnings: if result.is_ok() { warnings } else { Vec::new() },
             result,
             stdout,
             stdout_truncated,
@@ -357,16 +383,21 @@ fn take_reads(_vm: &VirtualMachine, helpers: &Helpers) -> Vec<bds_ipc::Read> {
     out
 }
 
-/// The captured stdout, cut to `max_bytes` on a character boundary, with a marker when cut.
+/// The captured stdout, cut to `max_bytes` on a character boundary, with a marker when cut,
+/// and the warnings raised.
 fn collect(
     vm: &VirtualMachine,
     helpers: &Helpers,
     capture: &PyObjectRef,
     max_bytes: u32,
-) -> (String, bool) {
+) -> (String, bool, Vec<Warning>) {
+    let mut warnings = Vec::new();
     let (mut text, dropped) = match helpers.collect.call((capture.clone(),), vm) {
         Ok(t) => match t.downcast::<PyTuple>() {
-            Ok(t) if t.as_slice().len() == 2 => {
+            Ok(t) if t.as_slice().len() == 3 => {
+                if let Some(list) = t.as_slice()[2].downcast_ref::<PyTuple>() {
+                    warnings = list.as_slice().iter().filter_map(warning).collect();
+                }
                 let text = t.as_slice()[0]
                     .downcast_ref::<PyStr>()
                     .map(|s| s.as_wtf8().to_string_lossy().into_owned())
@@ -394,7 +425,28 @@ fn collect(
     if truncated {
         text.push_str("\n[stdout truncated]\n");
     }
-    (text, truncated)
+    (text, truncated, warnings)
+}
+
+/// One `(category, message, file, line)` entry of `bootstrap.py`'s `_warned`.
+fn warning(o: &PyObjectRef) -> Option<Warning> {
+    let t = o.downcast_ref::<PyTuple>()?;
+    let [category, message, file, line] = t.as_slice() else {
+        return None;
+    };
+    let s = |o: &PyObjectRef| {
+        o.downcast_ref::<PyStr>()
+            .map(|s| s.as_wtf8().to_string_lossy().into_owned())
+    };
+    Some(Warning {
+        category: s(category)?,
+        message: s(message)?,
+        file: s(file)?,
+        line: line
+            .downcast_ref::<PyInt>()
+            .and_then(|i| u32::try_from(i.as_bigint()).ok())
+            .unwrap_or(0),
+    })
 }
 
 fn describe(

@@ -118,6 +118,35 @@ pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec
     Ok(out)
 }
 
+/// A root made from a value the call carries itself (`context["call"]`): read-only and
+/// recording reads like a shared root, but not kept beyond the call.
+pub(crate) fn local_root(
+    vm: &VirtualMachine,
+    name: &str,
+    value: &serde_json::Value,
+) -> PyResult<PyObjectRef> {
+    let serde_json::Value::Object(map) = value else {
+        return Err(vm.new_type_error(format!("context['{name}'] is not a JSON object")));
+    };
+    CLASSES.with(|c| {
+        let c = c.borrow();
+        let Some(classes) = c.as_ref() else {
+            return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
+        };
+        let obj = classes.root.call((), vm)?;
+        obj.set_attr("_name", vm.ctx.new_str(name), vm)?;
+        obj.set_attr("_key", vm.ctx.new_str(""), vm)?;
+        obj.set_attr("_pending", vm.ctx.new_bool(false), vm)?;
+        let Some(dict) = obj.downcast_ref::<PyDict>() else {
+            return Err(vm.new_type_error("a shared root must be a dict".to_owned()));
+        };
+        for (k, v) in map {
+            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
+        }
+        Ok(obj)
+    })
+}
+
 impl Roots {
     /// Drops least recently used roots (never those of the call at `now`) while over budget.
     fn evict(&mut self, now: u64) {

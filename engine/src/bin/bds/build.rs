@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bds_engine::{
-    BuildEvent, BuildOptions, Diagnostic, DocOutput, Document, ProjectError, SharedValue,
+    BuildEvent, BuildOptions, Diagnostic, DocOutput, Document, ProjectError, Severity, SharedValue,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -268,8 +268,21 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
         let diagnostics = if summary.diagnostics == 0 {
             "no diagnostics".to_owned()
         } else {
+            let warnings = if summary.warnings == 0 {
+                String::new()
+            } else {
+                format!(
+                    ", {} of them {}",
+                    summary.warnings,
+                    if summary.warnings == 1 {
+                        "a warning"
+                    } else {
+                        "warnings"
+                    }
+                )
+            };
             format!(
-                "{} in {}",
+                "{} in {}{warnings}",
                 count(summary.diagnostics as u64, "diagnostic", "diagnostics"),
                 count(summary.posts_with_diagnostics as u64, "post", "posts")
             )
@@ -295,11 +308,23 @@ pub(crate) fn build(args: BuildArgs) -> Result<ExitCode> {
         }
         eprintln!("{line}");
     }
-    Ok(if summary.diagnostics == 0 && errors.is_empty() {
-        ExitCode::SUCCESS
+    // Warnings are printed but do not fail the build.
+    Ok(
+        if summary.diagnostics == summary.warnings && errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// `warning: ` before a warning's kind (unless the kind says it already), nothing for errors.
+pub(crate) fn warning_prefix(d: &Diagnostic) -> &'static str {
+    if d.severity == Severity::Warning && d.kind != "warning" {
+        "warning: "
     } else {
-        ExitCode::from(1)
-    })
+        ""
+    }
 }
 
 /// Writes one post's HTML and reports its diagnostics (unless `--json`).
@@ -323,10 +348,11 @@ fn finish(
         bar.suspend(|| {
             for d in &diagnostics {
                 eprintln!(
-                    "{}:{}:{}: {} {}: {}",
+                    "{}:{}:{}: {}{} {}: {}",
                     source.display(),
                     d.line,
                     d.column,
+                    warning_prefix(d),
                     d.kind,
                     d.script,
                     d.message

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use bds_engine::{PoolConfig, Project, ProjectError, StoreError};
+use bds_engine::{PoolConfig, Project, ProjectError, Severity, StoreError};
 use serde_json::{Value, json};
 
 use crate::util::{emit, ms, print_json, read_input, read_json};
@@ -56,8 +56,13 @@ pub(crate) fn expand(args: ExpandArgs) -> Result<ExitCode> {
         emit(&out.html);
         for d in &out.diagnostics {
             eprintln!(
-                "{file}:{}:{}: {} {}: {}",
-                d.line, d.column, d.kind, d.script, d.message
+                "{file}:{}:{}: {}{} {}: {}",
+                d.line,
+                d.column,
+                crate::build::warning_prefix(d),
+                d.kind,
+                d.script,
+                d.message
             );
         }
         eprintln!(
@@ -69,11 +74,18 @@ pub(crate) fn expand(args: ExpandArgs) -> Result<ExitCode> {
         );
     }
     project.pool().close();
-    Ok(if out.diagnostics.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    // Warnings are printed but do not fail the render.
+    Ok(
+        if out
+            .diagnostics
+            .iter()
+            .all(|d| d.severity == Severity::Warning)
+        {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 /// Prints the final post and each step's outcome; exit status 1 when a step failed.

@@ -1,7 +1,7 @@
 //! `bds run` (one call, its result or error as JSON) and `bds check` (compile only).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,7 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     if args.fresh {
         opts = opts.fresh(true);
     }
-    let script = read_script(&args.script)?;
+    let script = bds_engine::link(read_script(&args.script)?, &sibling_utilities(&args.script));
     let context = read_context(args.context.as_deref())?;
     let (own, shared) = bds_engine::split_shared(&script, context)?;
     let opts = opts.with_limits(limits);
@@ -69,6 +69,12 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
                 "result": out.value,
                 "stdout": out.stdout,
                 "stdout_truncated": out.stdout_truncated,
+                "warnings": out.warnings.iter().map(|w| json!({
+                    "category": w.category,
+                    "message": w.message,
+                    "file": w.file,
+                    "line": w.line,
+                })).collect::<Vec<_>>(),
                 "timings": {
                     "startup_ms": ms(startup),
                     "call_ms": ms(call),
@@ -82,6 +88,39 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     print_json(&doc);
     pool.close();
     Ok(code)
+}
+
+/// The `kind: utility` scripts beside `script` (with importable names), so that running a file
+/// of a project's `scripts/` imports its utilities as rendering does.
+fn sibling_utilities(script: &Path) -> bds_engine::Utilities {
+    let mut out = bds_engine::Utilities::new();
+    let dir = match script.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(stem) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|_| path.extension().is_some_and(|e| e == "py"))
+        else {
+            continue;
+        };
+        if bds_engine::utility_name_problem(stem).is_some() {
+            continue;
+        }
+        if let Ok(source) = std::fs::read_to_string(&path)
+            && bds_engine::parse_header(&source)
+                .is_ok_and(|m| m.kind == bds_engine::ScriptKind::Utility)
+        {
+            out.insert(stem.to_owned(), source);
+        }
+    }
+    out
 }
 
 fn error_doc(e: &ScriptError) -> Value {

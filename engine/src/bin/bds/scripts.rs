@@ -43,6 +43,28 @@ pub(crate) fn init(dir: &Path) -> Result<ExitCode> {
 }
 
 /// `used by 2 posts (from the last build): posts/a.md (2 calls), posts/b.md (1 call)`.
+/// A macro's declared parameters, one per line, as `bds scripts show` prints them.
+fn params_text(slug: &str, params: &[bds_engine::ParamDecl]) -> String {
+    let mut out = format!("{slug} declares {} parameter(s):", params.len());
+    for p in params {
+        let mut flags = vec![p.ty.to_string()];
+        if p.required {
+            flags.push("required".into());
+        }
+        if let Some(d) = &p.default {
+            flags.push(format!("default {d}"));
+        }
+        if let Some(n) = p.position {
+            flags.push(format!("position {n}"));
+        }
+        out.push_str(&format!("\n  {}: {}", p.name, flags.join(", ")));
+        if !p.doc.is_empty() {
+            out.push_str(&format!(" -- {}", p.doc));
+        }
+    }
+    out
+}
+
 fn usages_line(usages: &[(String, u64)]) -> String {
     if usages.is_empty() {
         return "used by no post (from the last build)".to_owned();
@@ -125,7 +147,18 @@ pub(crate) fn scripts(args: ScriptsArgs) -> Result<ExitCode> {
                 print_json(&entry);
                 // Where the macro is used, on stderr: stdout stays the entry, as JSON.
                 if entry.kind == ScriptKind::Macro {
+                    if let Some(params) = &entry.params {
+                        eprintln!("{}", params_text(&slug, params));
+                    }
                     eprintln!("{}", usages_line(&store.usages(&slug)?));
+                }
+                if entry.kind == ScriptKind::Utility {
+                    let importers = store.importers(&slug)?;
+                    if importers.is_empty() {
+                        eprintln!("imported by no script");
+                    } else {
+                        eprintln!("imported by {}", importers.join(", "));
+                    }
                 }
             }
             ScriptsCommand::Create { slug, file } => {
