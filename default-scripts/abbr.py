@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   text: str, optional -- the abbreviation (escaped); else the tags' content, else the 1st argument
+#   title: str, optional -- the expansion (escaped), needed; else the next positional argument
+#   *words: any -- the abbreviation and then its expansion, when not given by name
 # ---
 """An abbreviation with its expansion shown on hover and read by screen readers.
 

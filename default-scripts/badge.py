@@ -3,7 +3,12 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   text: str, required, position 0 -- the label (escaped)
+#   variant: str, position 1, default "default" -- primary, secondary, success, info, warning or danger
+#   link: str, optional -- make the badge a link to this http(s) or relative URL
+#   title: str, optional -- a tooltip
 # ---
 """A small label, e.g. "New" or "v2.1", optionally a link.
 
@@ -18,10 +23,10 @@ Parameters:
     title (str, optional): a tooltip.
 """
 import html
-import re
+
+from html_utils import safe_url
 
 VARIANTS = ("default", "primary", "secondary", "success", "info", "warning", "danger")
-SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 def text(name, value):
@@ -32,14 +37,7 @@ def text(name, value):
 
 def url(name, value):
     """An http(s) or relative URL: anything with another scheme (javascript:, data:) is refused."""
-    value = text(name, value)
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    # Browsers ignore control characters and spaces inside a scheme ("java\tscript:").
-    found = SCHEME.match(re.sub(r"[\x00-\x20\x7f]+", "", value))
-    if found and found.group(1).lower() not in ("http", "https"):
-        raise ValueError(f"{name} must be an http(s) or relative URL, not {value!r}")
-    return value
+    return safe_url(name, text(name, value))
 
 
 def render(context):

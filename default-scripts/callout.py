@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   type: str, position 0, default note -- note, tip, warning or danger
+#   title: any, optional -- the heading (text); default the type's name; false or "" shows none
+#   text: str, optional -- plain-text content (escaped), when the tag is not paired
 # ---
 """A highlighted box: a note, a tip, a warning or a danger notice.
 

@@ -3,7 +3,13 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   lang: str, position 0, optional -- the language, e.g. python (class="language-python")
+#   code: str, optional -- the code itself, when the tag is not paired
+#   title: str, optional -- a caption (a file name, say)
+#   linenos: bool, default false -- wrap each line in <span class="line"> for CSS numbering
+#   dedent: bool, default true -- remove the indentation common to every line
 # ---
 """A code block, escaped, with a language class for client-side highlighters.
 

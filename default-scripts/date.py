@@ -3,7 +3,10 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   date: str, position 0, optional -- an ISO 8601 date (YYYY-MM-DD[THH:MM...]); default the post's
+#   format: str, default "%-d %B %Y" -- strftime-like: %Y %m %d %B %A %H %M %-d ...
 # ---
 """A date in a ``<time>`` element, formatted with strftime-like directives.
 

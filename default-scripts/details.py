@@ -3,7 +3,12 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   summary: str, position 0, optional -- the visible line; default "Details" ("Spoiler" for one)
+#   open: bool, default false -- start expanded
+#   spoiler: bool, default false -- mark it as a spoiler (class="details spoiler")
+#   text: str, optional -- plain-text content (escaped), when the tag is not paired
 # ---
 """A collapsible section (``<details>``), or a spoiler that hides its content until clicked.
 

@@ -3,7 +3,15 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   src: str, required, position 0 -- the image URL, http(s) or relative
+#   alt: str, position 1, default "" -- the alternative text; empty only for a decorative image
+#   caption: str, optional -- a plain-text caption (escaped); paired tags give an HTML one
+#   link: str, optional -- wrap the image in a link to this http(s) or relative URL
+#   width: int, optional -- the image's width in pixels
+#   height: int, optional -- the image's height in pixels
+#   lazy: bool, default true -- loading="lazy"
 # ---
 """An image with alt text and an optional caption, link and size.
 
@@ -22,9 +30,8 @@ Parameters:
     lazy (bool, default true): ``loading="lazy"``.
 """
 import html
-import re
 
-SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+from html_utils import attrs, safe_url
 
 
 def text(name, value):
@@ -37,14 +44,7 @@ def text(name, value):
 
 def url(name, value):
     """An http(s) or relative URL: anything with another scheme (javascript:, data:) is refused."""
-    value = text(name, value).strip()
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    # Browsers ignore control characters and spaces inside a scheme ("java\tscript:").
-    found = SCHEME.match(re.sub(r"[\x00-\x20\x7f]+", "", value))
-    if found and found.group(1).lower() not in ("http", "https"):
-        raise ValueError(f"{name} must be an http(s) or relative URL, not {value!r}")
-    return value
+    return safe_url(name, text(name, value))
 
 
 def pixels(name, value):
@@ -81,14 +81,9 @@ def render(context):
     else:
         caption_html = ""
 
-    img = f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"'
-    if width is not None:
-        img += f' width="{width}"'
-    if height is not None:
-        img += f' height="{height}"'
-    if lazy:
-        img += ' loading="lazy"'
-    img += ">"
+    img = "<img" + attrs(
+        {"src": src, "alt": alt, "width": width, "height": height, "loading": lazy and "lazy"}
+    ) + ">"
     link = params.get("link")
     if link is not None:
         img = f'<a href="{html.escape(url("link", link))}">{img}</a>'

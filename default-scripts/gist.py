@@ -3,7 +3,12 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   id: str, optional -- user/id, a gist id or URL; else the positional argument(s): [user] id
+#   user: str, optional -- the gist owner's GitHub user name
+#   file: str, optional -- show only this file of the gist
+#   *parts: str -- [user] id, when id is not given by name
 # ---
 """A GitHub gist, embedded with GitHub's script and a plain link for readers without JavaScript.
 

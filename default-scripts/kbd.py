@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   keys: any, optional -- keys joined by +, e.g. Ctrl+Shift+P; else the positional arguments
+#   separator: str, default "+" -- what is shown between keys
+#   *args: any -- the keys, one per argument, when keys is not given by name
 # ---
 """Keyboard shortcuts: ``{{< kbd Ctrl+Shift+P >}}`` gives <kbd>Ctrl</kbd>+<kbd>Shift</kbd>+<kbd>P</kbd>.
 

@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 2
+# version: 3
+# params:
+#   key: str, required, position 0 -- the key; a dotted key (author.name) reads inside objects
+#   from: [post, site], optional -- look only there; by default post.meta, then site.meta
+#   default: any, optional -- shown when the key is found nowhere (else that is an error)
 # ---
 """A value from the post's metadata, or else the site's, escaped.
 

@@ -3,7 +3,10 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 2
+# version: 3
+# params:
+#   wpm: int, default 200 -- reading speed in words per minute
+#   label: str, default "min read" -- the text after the number
 # ---
 """How long the post takes to read: ``{{< reading-time >}}`` gives
 ``<span class="reading-time">4 min read</span>``.

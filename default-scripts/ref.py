@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 2
+# version: 3
+# params:
+#   slug: str, required, position 0 -- the slug of the post (from site.posts)
+#   text: str, position 1, optional -- the link text (escaped); else the tags' content or the title
+#   anchor: str, optional -- a fragment to link to, with or without its #
 # ---
 """A link to another post of the site, found by its slug; a missing post is an error, so broken
 internal links are caught when the page is rendered.

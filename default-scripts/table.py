@@ -3,7 +3,12 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   header: bool, default true -- the first row is a header row
+#   delimiter: str, default "," -- the one character between cells; tab or \t for a tab
+#   caption: str, optional -- a <caption> (escaped)
+#   align: str, optional -- one letter per column: l, c, r or - (left alone), e.g. lcr
 # ---
 """A table from CSV written between the tags.
 

@@ -3,7 +3,10 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   depth: int, default 3 -- deepest heading level listed, counted from the shallowest
+#   title: any, optional -- a heading shown above the list (text; none when false or empty)
 # ---
 """Table of contents built from the headings of the post being rendered.
 
@@ -18,18 +21,12 @@ without one gets a slug made from its text, unique within the post.
 """
 import html
 import re
-import unicodedata
+
+from html_utils import slugify
 
 HEADING = re.compile(r"<h([1-6])([^>]*)>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
 ID_ATTR = re.compile(r"""\bid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
-
-
-def slugify(text):
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s-]", "", text.lower())
-    return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
 
 
 def headings(content):

@@ -3,7 +3,13 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   id: str, required, position 0 -- the numeric video id, or a vimeo.com URL
+#   hash: str, optional -- the privacy hash of an unlisted video (also read from its URL)
+#   start: int, optional -- start time in seconds
+#   title: str, default "Vimeo video" -- the iframe's accessible title
+#   dnt: bool, default true -- ask Vimeo not to track the viewer (dnt=1)
 # ---
 """A Vimeo embed that asks Vimeo not to track the viewer.
 

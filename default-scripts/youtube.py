@@ -3,7 +3,11 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
+# params:
+#   id: str, required, position 0 -- the video id, or a youtube.com / youtu.be URL
+#   start: int, optional -- start time in seconds
+#   title: str, default "YouTube video" -- the iframe's accessible title
 # ---
 """A privacy-friendly YouTube embed.
 

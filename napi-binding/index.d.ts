@@ -76,6 +76,11 @@ export declare class Engine {
    * usages of other post ids are forgotten.
    */
   build(posts: Array<BuildPost>, site?: Record<string, unknown>, onProgress?: (((arg: BuildProgress) => void)) | undefined | null): Promise<BuildResult>
+  /**
+   * The scripts that import the utility `slug`, directly or through other utilities: the
+   * scripts an edit of it re-runs.
+   */
+  importers(slug: string): Promise<Array<string>>
   /** The posts whose last build called the macro `slug`, with how many calls each. */
   usages(slug: string): Promise<Array<Usage>>
   /**
@@ -217,8 +222,13 @@ export interface Diagnostic {
   /** Where the macro call is in the content (1-based; 0 for transforms). */
   line: number
   column: number
-  /** `parse`, `unknown-macro`, or an error code (`runtime`, `timeout`, ...). */
+  /**
+   * `parse`, `unknown-macro`, `invalid-params`, `warning`, or an error code (`runtime`,
+   * `timeout`, ...).
+   */
   kind: string
+  /** `error` (the call's output is an error marker) or `warning` (it rendered). */
+  severity: 'error' | 'warning'
   message: string
   traceback: Array<TraceFrame>
 }
@@ -327,6 +337,22 @@ export interface OpenReport {
   sync: SyncReport
 }
 
+/** One declared parameter of a macro (its header's `params:` block). */
+export interface ParamDecl {
+  name: string
+  /** `str`, `int`, `float`, `bool`, `any` or `choice`. */
+  type: 'str' | 'int' | 'float' | 'bool' | 'any' | 'choice'
+  /** The allowed values of a `choice`. */
+  choices?: Array<string>
+  required: boolean
+  /** The value filled in when the call leaves it out. */
+  default?: string | number | boolean | undefined
+  /** The positional argument it can also be given as (0-based). */
+  position?: number
+  /** One line of help. */
+  doc: string
+}
+
 /** A rename found while reconciling. */
 export interface Rename {
   from: string
@@ -354,6 +380,8 @@ export interface RunResult {
   stdoutTruncated: boolean
   /** Time spent in the worker, in microseconds. */
   durationUs: number
+  /** What the script passed to `warnings.warn` (at most 16, each once). */
+  warnings: Array<ScriptWarning>
 }
 
 /** The index's view of one script (`scripts/<slug>.py`). */
@@ -373,12 +401,22 @@ export interface ScriptEntry {
   size: number
   /** The file's modification time, RFC 3339 UTC. */
   updatedAt: string
-  /** `ok`, `unchecked`, `compile-error`, `invalid-header`, `not-utf8` or `too-large`. */
+  /**
+   * `ok`, `unchecked`, `compile-error`, `invalid-header`, `invalid-name` (a utility whose
+   * name cannot be imported), `not-utf8` or `too-large`.
+   */
   status: string
   /** Why the status is not `ok`. */
   error?: string
   /** The line the error is on (1-based). */
   errorLine?: number
+  /** The top-level names of the modules it imports (`html`, a utility's name…). */
+  imports: Array<string>
+  /**
+   * A macro's declared parameters, for completion and hover help (absent: none declared,
+   * any are accepted).
+   */
+  params?: Array<ParamDecl>
 }
 
 /** What a script is for. */
@@ -398,6 +436,16 @@ export interface ScriptProblem {
 export interface ScriptSource {
   entry: ScriptEntry
   source: string
+}
+
+/** A `warnings.warn(...)` a script raised: shown beside its result, never failing it. */
+export interface ScriptWarning {
+  /** The warning's category (`UserWarning`). */
+  category: string
+  message: string
+  /** Where it was raised: a file (`toc.py`, or a utility's) and a line. */
+  file: string
+  line: number
 }
 
 /** What reconciling the index with the files found. */

@@ -55,7 +55,7 @@ fn run_prints_the_result_and_stdout_apart() {
     assert!(timings["call_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(
         v,
-        json!({"ok": true, "result": {"html": "<b>A&amp;B</b>"}, "stdout": "hi A&B\n", "stdout_truncated": false})
+        json!({"ok": true, "result": {"html": "<b>A&amp;B</b>"}, "stdout": "hi A&B\n", "stdout_truncated": false, "warnings": []})
     );
 }
 
@@ -204,9 +204,16 @@ fn init_and_scripts_commands_manage_a_project() {
     bundled.sort();
     assert_eq!(v["scripts"], json!(bundled));
     assert_eq!(v["defaults"].as_array().unwrap().len(), bundled.len());
+    let first = std::fs::read_to_string(format!(
+        "{}/../default-scripts/{}.py",
+        env!("CARGO_MANIFEST_DIR"),
+        bundled[0]
+    ))
+    .unwrap();
+    let version = bds_engine::parse_header(&first).unwrap().version;
     assert_eq!(
         v["defaults"][0],
-        json!({"action": "seeded", "slug": bundled[0], "version": 1})
+        json!({"action": "seeded", "slug": bundled[0], "version": version})
     );
 
     let o = bds(
@@ -615,19 +622,90 @@ fn build_writes_the_example_site_then_only_what_changed() {
     );
     assert!(hello.get("html").is_none());
 
-    // The last build recorded which posts call `kbd` (about.md only shows one, escaped).
+    // The last build recorded which posts call `kbd` (about.md only shows one, escaped); its
+    // declared parameters come first.
     let o = bds(&["scripts", "show", "kbd", "--project", &root], None);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(json_out(&o)["slug"], "kbd");
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "used by 3 posts (from the last build): posts/getting-started.md (2 calls), \
+        "kbd declares 3 parameter(s):\n  \
+         keys: any -- keys joined by +, e.g. Ctrl+Shift+P; else the positional arguments\n  \
+         separator: str, default \"+\" -- what is shown between keys\n  \
+         *args: any -- the keys, one per argument, when keys is not given by name\n\
+         used by 3 posts (from the last build): posts/getting-started.md (2 calls), \
          posts/hello-world.md (1 call), posts/keyboard-shortcuts.md (4 calls)\n"
     );
     let o = bds(&["scripts", "show", "youtube", "--project", &root], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.lines().last(),
+        Some("used by 1 post (from the last build): posts/talks/watching-talks.md (2 calls)")
+    );
+    // A utility says who imports it.
+    let o = bds(&["scripts", "show", "html_utils", "--project", &root], None);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "used by 1 post (from the last build): posts/talks/watching-talks.md (2 calls)\n"
+        "imported by badge, figure, tab, toc\n"
+    );
+}
+
+#[test]
+fn expand_prints_warnings_and_exits_0_when_there_are_only_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blog").display().to_string();
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
+    let o = bds(
+        &[
+            "scripts",
+            "create",
+            "old",
+            "--file",
+            "-",
+            "--project",
+            &root,
+        ],
+        Some(
+            "import warnings\ndef render(c):\n    warnings.warn('old is deprecated, use new')\n    return {'html': 'ok'}\n",
+        ),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let post = dir.path().join("post.md");
+    std::fs::write(&post, "intro\n{{< old >}} {{< kbd Ctrl S colour=red >}}\n").unwrap();
+    let p = post.display().to_string();
+    let o = bds(&["expand", &p, "--project", &root], None);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "intro\nok <kbd>Ctrl</kbd>+<kbd>S</kbd>\n"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            format!("{p}:2:1: warning old: UserWarning: old is deprecated, use new"),
+            format!(
+                "{p}:2:13: warning: invalid-params kbd: unknown parameter colour (declared: keys, separator)"
+            ),
+        ]
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "warnings alone do not fail: {err}"
+    );
+    // An error still does.
+    std::fs::write(&post, "{{< youtube >}}\n").unwrap();
+    let o = bds(&["expand", &p, "--project", &root], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).lines().next(),
+        Some(format!("{p}:1:1: invalid-params youtube: id is required").as_str())
     );
 }
 

@@ -108,7 +108,7 @@ fn a_wrong_protocol_version_is_fatal_at_the_handshake() {
             e,
             EngineError::Version {
                 got: 99,
-                want: 2,
+                want: 3,
                 ..
             }
         ),

@@ -17,6 +17,7 @@ fn root() -> PathBuf {
 }
 
 struct Case {
+    slug: String,
     path: PathBuf,
     script: Script,
     entry: String,
@@ -34,7 +35,9 @@ fn cases() -> Vec<Case> {
     slugs.sort();
     for slug_dir in slugs {
         let slug = slug_dir.file_name().unwrap().to_string_lossy().into_owned();
-        let script = Script::from_file(&root().join(format!("default-scripts/{slug}.py"))).unwrap();
+        let path = root().join(format!("default-scripts/{slug}.py"));
+        let utility = common::is_utility(&std::fs::read_to_string(&path).unwrap());
+        let script = common::bundled_script(&path);
         let mut files: Vec<_> = std::fs::read_dir(&slug_dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -45,9 +48,24 @@ fn cases() -> Vec<Case> {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
         {
             let case: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let entry = case["entry"].as_str().unwrap_or("render").to_owned();
+            // A utility's function is called as a macro would call it (as bless.py does).
+            let (script, entry) = if utility {
+                let wrapper = format!(
+                    "from {slug} import {entry} as _f\ndef render(c):\n    return {{'value': _f(*c.get('args', []), **c.get('params', {{}}))}}\n"
+                );
+                let linked = bds_engine::link(
+                    Script::new(format!("{slug}-case.py"), wrapper),
+                    &common::bundled_utilities(),
+                );
+                (linked, "render".to_owned())
+            } else {
+                (script.clone(), entry)
+            };
             out.push(Case {
-                script: script.clone(),
-                entry: case["entry"].as_str().unwrap_or("render").to_owned(),
+                slug: slug.clone(),
+                script,
+                entry,
                 context: case["context"].clone(),
                 expected: case["expected"].clone(),
                 path,
@@ -67,10 +85,7 @@ fn every_bundled_script_has_at_least_six_cases() {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     for s in &scripts {
-        let n = all
-            .iter()
-            .filter(|c| c.script.name() == format!("{s}.py"))
-            .count();
+        let n = all.iter().filter(|c| c.slug == *s).count();
         assert!(n >= 6, "{s} has {n} golden cases");
     }
 }

@@ -100,7 +100,7 @@ pub struct ScriptEntry {
     pub error_line: Option<u32>,
     /// The top-level names of the modules it imports (`html`, a utility's name…).
     pub imports: Vec<String>,
-    /// A macro's declared parameters, for completion and hover help (`null`: none declared,
+    /// A macro's declared parameters, for completion and hover help (absent: none declared,
     /// any are accepted).
     pub params: Option<Vec<ParamDecl>>,
 }

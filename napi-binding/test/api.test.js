@@ -169,15 +169,19 @@ test('runScript: every golden fixture through the addon agrees with CPython', as
       const c = JSON.parse(readFileSync(join(casesDir, slug, name), 'utf8'))
       const where = `${slug}/${name}`
       const opts = c.entry === 'render' ? undefined : { entry: c.entry }
+      const utility = (await engine.readScript(slug)).entry.kind === 'utility'
+      // A utility's function is called as a macro that imports it would call it (bless.py).
+      const wrapper = `from ${slug} import ${c.entry} as _f\ndef render(c):\n    return {'value': _f(*c['args'], **c['params'])}\n`
+      const run = () => (utility ? engine.runSource(wrapper, c.context) : engine.runScript(slug, c.context, opts))
       if (c.expected.ok) {
-        const out = await engine.runScript(slug, c.context, opts)
+        const out = await run()
         assert.deepEqual(out.value, c.expected.result, where)
       } else {
-        const err = await rejection(engine.runScript(slug, c.context, opts))
+        const err = await rejection(run())
         assert.equal(err.code, 'runtime', where)
         assert.equal(err.excType, c.expected.error.exc_type, where)
         assert.equal(err.detail, c.expected.error.message, where)
-        assert.equal(err.script, `${slug}.py`, where)
+        if (!utility) assert.equal(err.script, `${slug}.py`, where)
       }
       count++
     }
@@ -316,7 +320,7 @@ test('expand: macros become HTML, failures become diagnostics, repeats come from
     'Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.\n\n<span class="bds-macro-error" data-macro="nope">nope: no enabled macro named `nope`</span>\n',
   )
   assert.deepEqual(first.diagnostics, [
-    { document: 0, script: 'nope', line: 3, column: 1, kind: 'unknown-macro', message: 'no enabled macro named `nope`', traceback: [] },
+    { document: 0, script: 'nope', line: 3, column: 1, kind: 'unknown-macro', severity: 'error', message: 'no enabled macro named `nope`', traceback: [] },
   ])
   assert.equal(first.calls, 2)
   assert.equal(first.cacheHits, 0)
@@ -476,4 +480,37 @@ test('runScript: a macro gets post and site read-only, as while rendering', asyn
     out.value.html,
     "context['site'] is shared, read-only data: cannot set the key 'title' of it; take a copy to change it, e.g. dict(context['site']) or copy.deepcopy(context['site'])",
   )
+})
+
+test('warnings, declared parameters and utilities reach JavaScript', async (t) => {
+  const { engine } = await openProject(t)
+  await engine.createScript(
+    'old',
+    "import warnings\ndef render(c):\n    warnings.warn('use new instead')\n    return {'html': 'ok'}\n",
+  )
+  const out = await engine.expand('{{< old >}}\n{{< youtube >}}', { title: 'T' }, {})
+  assert.deepEqual(
+    out.diagnostics.map((d) => [d.line, d.column, d.kind, d.severity, d.message]),
+    [
+      [1, 1, 'warning', 'warning', 'UserWarning: use new instead'],
+      [2, 1, 'invalid-params', 'error', 'id is required'],
+    ],
+  )
+  assert.deepEqual(out.diagnostics[0].traceback, [{ file: 'old.py', line: 3, function: '' }])
+  const run = await engine.runScript('old')
+  assert.deepEqual(run.warnings, [{ category: 'UserWarning', message: 'use new instead', file: 'old.py', line: 3 }])
+
+  const youtube = (await engine.readScript('youtube')).entry
+  assert.deepEqual(youtube.params[0], {
+    name: 'id',
+    type: 'str',
+    required: true,
+    position: 0,
+    doc: 'the video id, or a youtube.com / youtu.be URL',
+  })
+  const tabs = (await engine.readScript('tabs')).entry
+  assert.deepEqual(tabs.params, [{ name: 'label', type: 'str', required: false, default: 'Tabs', doc: "what a screen reader announces for the group" }])
+  assert.deepEqual(youtube.imports, ['html', 're'])
+  assert.deepEqual(await engine.importers('html_utils'), ['badge', 'figure', 'tab', 'toc'])
+  assert.equal((await engine.readScript('html_utils')).entry.params, undefined)
 })

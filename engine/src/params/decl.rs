@@ -22,7 +22,8 @@ pub(crate) fn parse_decl(text: &str) -> Result<ParamDecl, String> {
         return Err(format!("{SHAPE}, not `{text}`"));
     };
     let name = name.trim();
-    if !is_name(name) {
+    let variadic = name.strip_prefix('*');
+    if !is_name(variadic.unwrap_or(name)) {
         return Err(format!(
             "{SHAPE}: `{name}` is not a parameter name (letters, digits, `_` and `-`, not starting with a digit or `-`)"
         ));
@@ -87,6 +88,13 @@ pub(crate) fn parse_decl(text: &str) -> Result<ParamDecl, String> {
     if required && default.is_some() {
         return Err(err("a required parameter cannot have a default".into()));
     }
+    if variadic.is_some() && (required || default.is_some() || position.is_some()) {
+        return Err(err(
+            "a `*` declaration (the positional arguments no other parameter takes) has only a \
+             type"
+                .into(),
+        ));
+    }
     Ok(ParamDecl {
         name: name.to_owned(),
         ty,
@@ -94,6 +102,29 @@ pub(crate) fn parse_decl(text: &str) -> Result<ParamDecl, String> {
         default,
         position,
         doc: doc.to_owned(),
+    })
+}
+
+/// Why `decl` cannot follow the declarations before it (with their lines), if it cannot.
+pub(crate) fn clash(earlier: &[(u32, ParamDecl)], decl: &ParamDecl) -> Option<String> {
+    earlier.iter().find_map(|(at, other)| {
+        if other.is_variadic() && decl.is_variadic() {
+            Some(format!(
+                "parameter {}: only one `*` declaration is allowed ({} on line {at})",
+                decl.name, other.name
+            ))
+        } else if other.name == decl.name {
+            Some(format!(
+                "parameter {}: declared twice (first on line {at})",
+                decl.name
+            ))
+        } else {
+            let p = decl.position.filter(|p| other.position == Some(*p))?;
+            Some(format!(
+                "parameter {}: position {p} is already {}'s (line {at})",
+                decl.name, other.name
+            ))
+        }
     })
 }
 

@@ -26,7 +26,10 @@
 //! NAME: TYPE[, FLAG]... [-- DOC]
 //! ```
 //!
-//! - NAME: `[A-Za-z_][A-Za-z0-9_-]*` (Hugo-style names such as `data-id` are allowed).
+//! - NAME: `[A-Za-z_][A-Za-z0-9_-]*` (Hugo-style names such as `data-id` are allowed), or
+//!   `*NAME` (at most one, with a type and no flags): the positional arguments that no other
+//!   parameter takes, each checked against the type and left in `args` for the script, with no
+//!   warning (`*keys: str -- the keys, in order` for a macro that takes any number of them).
 //! - TYPE: `str`, `int`, `float`, `bool`, `any`, or a choice list `[a, b, "two words"]`
 //!   (bare words or double-quoted strings; the choices are strings).
 //! - FLAG: `required`; `optional` (the default); `default VALUE`, where VALUE is written like a
@@ -73,6 +76,8 @@
 
 mod decl;
 #[cfg(test)]
+mod decl_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -80,9 +85,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub(crate) use decl::parse_decl;
+pub(crate) use decl::{clash, parse_decl};
 
-/// One declared parameter.
+/// One declared parameter: a line `NAME: TYPE[, FLAG]... [-- DOC]` of a script header's
+/// `params:` block, e.g. `id: str, required, position 0 -- the video id`. TYPE is `str`, `int`,
+/// `float`, `bool`, `any` or `[a, "b c"]` (choices); a FLAG is `required`, `optional` (the
+/// default), `default VALUE` (written like a macro argument, valid for TYPE) or `position N`
+/// (the positional argument, from 0, that may give it). [`fmt::Display`] writes the line back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamDecl {
     pub name: String,
@@ -97,6 +106,14 @@ pub struct ParamDecl {
     pub position: Option<u32>,
     #[serde(default)]
     pub doc: String,
+}
+
+impl ParamDecl {
+    /// Whether this is the `*NAME` declaration: the positional arguments that no other
+    /// parameter takes, each of its type, left in `args` for the script.
+    pub fn is_variadic(&self) -> bool {
+        self.name.starts_with('*')
+    }
 }
 
 /// The type of a declared parameter. JSON: `"str"`, `"int"`, `"float"`, `"bool"`, `"any"`, or
@@ -164,6 +181,17 @@ impl std::error::Error for ParamErrors {}
 /// Checks a macro call's named `params` and positional `args` against the declarations:
 /// converts declared values to their types, binds positional ones, fills in defaults, and
 /// reports what is missing or wrong (errors) and what is not declared (warnings).
+///
+/// - A parameter with `position N` takes `args[N]` when there is one (giving it by name too is
+///   an error); `args` is left as it is, the converted value is added to the returned params.
+/// - `str` takes text and the text of numbers and booleans; `int` integers and integer strings;
+///   `float` numbers and numeric strings, as floats; `bool` booleans and `"true"`/`"false"`; a
+///   choice one of its strings (or a number's or boolean's text); `any` anything. Lists,
+///   objects and null are refused by all but `any`.
+/// - Missing: `required` is an error, a default is filled in, else the parameter stays absent.
+/// - Undeclared parameters and unbound positional arguments pass unchanged, with a warning.
+///
+/// Messages name the parameter, not the macro: `start must be an int, not "abc"`.
 pub fn check_call(
     decls: &[ParamDecl],
     params: &Map<String, Value>,
@@ -171,7 +199,8 @@ pub fn check_call(
 ) -> Result<Checked, ParamErrors> {
     let mut out = params.clone();
     let mut errors = Vec::new();
-    for d in decls {
+    let variadic = decls.iter().find(|d| d.is_variadic());
+    for d in decls.iter().filter(|d| !d.is_variadic()) {
         let named = params.get(&d.name);
         let positional = d.position.and_then(|p| args.get(p as usize));
         let value = match (named, positional) {
@@ -207,12 +236,29 @@ pub fn check_call(
             )),
         }
     }
+    let taken = |i: usize| decls.iter().any(|d| d.position == Some(i as u32));
+    if let Some(v) = variadic {
+        for (i, arg) in args.iter().enumerate().filter(|(i, _)| !taken(*i)) {
+            if let Err(expected) = convert(&v.ty, arg) {
+                errors.push(format!(
+                    "the {} positional argument ({}) must be {expected}, not {}",
+                    ordinal(i),
+                    &v.name[1..],
+                    show(arg)
+                ));
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err(ParamErrors(errors));
     }
 
     let mut warnings = Vec::new();
-    let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
+    let names: Vec<&str> = decls
+        .iter()
+        .filter(|d| !d.is_variadic())
+        .map(|d| d.name.as_str())
+        .collect();
     for key in params.keys() {
         if !names.contains(&key.as_str()) {
             let declared = if names.is_empty() {
@@ -226,7 +272,7 @@ pub fn check_call(
     let mut positional: Vec<&ParamDecl> = decls.iter().filter(|d| d.position.is_some()).collect();
     positional.sort_by_key(|d| d.position);
     for (i, arg) in args.iter().enumerate() {
-        if !positional.iter().any(|d| d.position == Some(i as u32)) {
+        if variadic.is_none() && !taken(i) {
             let taken = if positional.is_empty() {
                 "no parameter is declared with a position".to_owned()
             } else {

@@ -33,19 +33,17 @@
 //! ```
 //!
 //! `params:` takes no value. Every following header line indented deeper than the `params` key
-//! (counted after the `#`) declares one parameter, `NAME: TYPE[, FLAG]... [-- DOC]`; the block
-//! ends at the first line indented like the key, or less, or at the closing fence. Blank `#`
-//! lines inside it are skipped; any other line in it must be a declaration (a declaration has
-//! no trailing comment: a `#` in its DOC is text). TYPE is `str`, `int`, `float`, `bool`,
-//! `any` or a `[choice, list]`; FLAGs are `required`, `optional` (the default), `default
-//! VALUE` and `position N` (see [`crate::ParamDecl`] and the `params` module for the details).
-//! A `params:` with a value, an empty block, a second `params:`, a bad declaration, and two
-//! declarations with the same name or position are errors naming their line. Without a block,
-//! [`Meta::params`] is `None`: the parameters are not declared and any call is accepted.
+//! (counted after the `#`) declares one parameter, `NAME: TYPE[, FLAG]... [-- DOC]`, with no
+//! trailing comment; the block ends at the first line indented like the key, or less, or at the
+//! closing fence (blank `#` lines inside it are skipped). TYPE is `str`, `int`, `float`, `bool`,
+//! `any` or a `[choice, list]`; a FLAG is `required`, `optional` (the default), `default VALUE`
+//! or `position N` (from 0); see [`crate::ParamDecl`]. Errors name their line: a `params:` with a value, an empty
+//! block, a second `params:`, a bad declaration, two with the same name or position. Without a
+//! block, [`Meta::params`] is `None`: the parameters are not declared, any call is accepted.
 
 use serde::Serialize;
 
-use crate::params::{ParamDecl, parse_decl};
+use crate::params::{ParamDecl, clash, parse_decl};
 
 /// What a script is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -236,19 +234,8 @@ pub fn parse(source: &str) -> Result<Meta, HeaderError> {
             let (body, _) = comment_body(line).unwrap_or((line, 0));
             let decl = parse_decl(body).map_err(err)?;
             if let Some((_, decls)) = &mut block {
-                for (at, other) in decls.iter() {
-                    if other.name == decl.name {
-                        return Err(err(format!(
-                            "parameter {}: declared twice (first on line {at})",
-                            decl.name
-                        )));
-                    }
-                    if let Some(p) = decl.position.filter(|p| other.position == Some(*p)) {
-                        return Err(err(format!(
-                            "parameter {}: position {p} is already {}'s (line {at})",
-                            decl.name, other.name
-                        )));
-                    }
+                if let Some(message) = clash(decls, &decl) {
+                    return Err(err(message));
                 }
                 decls.push((n, decl));
             }
@@ -533,6 +520,8 @@ mod tests {
         let m = parse(&out).unwrap();
         assert!(!m.enabled);
         assert_eq!(m.params, parse(WITH_PARAMS).unwrap().params);
+        let crlf = WITH_PARAMS.replace('\n', "\r\n");
+        assert_eq!(parse(&crlf).unwrap().params, m.params);
         // A missing key goes after the block, which it then ends.
         let src = "# ---\n# params:\n#   version: int\n# ---\n";
         let out = set(src, "version", "2").unwrap();
@@ -555,47 +544,52 @@ mod tests {
     #[test]
     fn bad_params_blocks_name_their_line() {
         let empty = "params declares no parameter: declare one per line below it, indented deeper (`#   id: str, required`)";
+        let h = |body: &str| format!("# ---\n{body}# ---\n");
         let cases = [
-            ("# ---\n# params: id\n# ---\n", 2, "params takes no value (`id`): declare one parameter per line below it, indented deeper".to_owned()),
-            ("# ---\n# title: T\n# params:\n# version: 2\n# ---\n", 3, empty.to_owned()),
-            ("# ---\n# params:\n#\n# ---\n", 2, empty.to_owned()),
             (
-                "# ---\n# params:\n#   a: str\n#   start: integer\n# ---\n",
+                h("# params: id\n"),
+                2,
+                "params takes no value (`id`): declare one parameter per line below it, indented deeper",
+            ),
+            (h("# title: T\n# params:\n# version: 2\n"), 3, empty),
+            (h("# params:\n#\n"), 2, empty),
+            (
+                h("# params:\n#   a: str\n#   start: integer\n"),
                 4,
-                "parameter start: unknown type `integer` (expected str, int, float, bool, any or a [choice, list])".to_owned(),
+                "parameter start: unknown type `integer` (expected str, int, float, bool, any or a [choice, list])",
             ),
             (
-                "# ---\n# params:\n#   a: str\n#   b: int\n#   a: int\n# ---\n",
+                h("# params:\n#   a: str\n#   b: int\n#   a: int\n"),
                 5,
-                "parameter a: declared twice (first on line 3)".to_owned(),
+                "parameter a: declared twice (first on line 3)",
             ),
             (
-                "# ---\n# params:\n#   a: str, position 0\n#   b: int, position 0\n# ---\n",
+                h("# params:\n#   a: str, position 0\n#   b: int, position 0\n"),
                 4,
-                "parameter b: position 0 is already a's (line 3)".to_owned(),
+                "parameter b: position 0 is already a's (line 3)",
             ),
             (
-                "# ---\n# params:\n#   a: str\n# params:\n#   b: str\n# ---\n",
+                h("# params:\n#   a: str\n# params:\n#   b: str\n"),
                 4,
-                "params is given twice (first on line 2)".to_owned(),
+                "params is given twice (first on line 2)",
             ),
             (
-                "# ---\n# params:\n#   a note about them\n# ---\n",
+                h("# params:\n#   a note about them\n"),
                 3,
-                "a parameter is declared as `NAME: TYPE[, FLAG]... [-- DOC]`, not `a note about them`".to_owned(),
+                "a parameter is declared as `NAME: TYPE[, FLAG]... [-- DOC]`, not `a note about them`",
             ),
             (
-                "# ---\n# params:\n#   id: str, required, default x\n# ---\n",
+                h("# params:\n#   id: str, required, default x\n"),
                 3,
-                "parameter id: a required parameter cannot have a default".to_owned(),
+                "parameter id: a required parameter cannot have a default",
             ),
         ];
         for (src, line, message) in cases {
-            assert_eq!(
-                parse(src).unwrap_err(),
-                HeaderError { line, message },
-                "{src:?}"
-            );
+            let want = HeaderError {
+                line,
+                message: message.into(),
+            };
+            assert_eq!(parse(&src).unwrap_err(), want, "{src:?}");
         }
     }
 }

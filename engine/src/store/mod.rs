@@ -1032,7 +1032,7 @@ impl ScriptStore {
         let mut todo = vec![slug.to_owned()];
         while let Some(module) = todo.pop() {
             for e in &all {
-                if e.imports.iter().any(|i| *i == module) && found.insert(e.slug.clone()) {
+                if e.imports.contains(&module) && found.insert(e.slug.clone()) {
                     // Who imports an importing utility imports this one too.
                     if utilities.contains(e.slug.as_str()) {
                         todo.push(e.slug.clone());

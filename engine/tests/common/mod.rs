@@ -60,3 +60,29 @@ pub fn call_as_rendered(
         bds_engine::split_shared(script, context.clone()).expect("a context that can be shared");
     pool.call_shared(script, &own, &shared, opts)
 }
+
+/// The bundled utilities (`default-scripts/*.py` whose header says `kind: utility`).
+pub fn bundled_utilities() -> bds_engine::Utilities {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../default-scripts");
+    let mut out = bds_engine::Utilities::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            if is_utility(&source) {
+                let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+                out.insert(stem, source);
+            }
+        }
+    }
+    out
+}
+
+pub fn is_utility(source: &str) -> bool {
+    bds_engine::parse_header(source).is_ok_and(|m| m.kind == bds_engine::ScriptKind::Utility)
+}
+
+/// A bundled script linked with the bundled utilities, as a project would run it.
+pub fn bundled_script(path: &std::path::Path) -> Script {
+    bds_engine::link(Script::from_file(path).unwrap(), &bundled_utilities())
+}
