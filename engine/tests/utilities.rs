@@ -238,3 +238,31 @@ fn warnings_become_warning_diagnostics_and_the_output_renders() {
         }
     }
 }
+
+#[test]
+fn two_projects_on_one_pool_each_import_their_own_utility() {
+    // The same macro source in two projects whose `helpers` differ: each call must see its own
+    // project's module (the linked identity differs), whatever instance the worker had before.
+    let pool = Pool::new(PoolConfig::default().workers(1)).unwrap();
+    let open = |suffix: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("scripts")).unwrap();
+        let (store, _) = ScriptStore::open_with_defaults(dir.path(), None, &[]).unwrap();
+        store
+            .create(
+                "helpers",
+                &utility(&format!(
+                    "SUFFIX = '{suffix}'\ndef shout(s):\n    return s.upper()\n"
+                )),
+            )
+            .unwrap();
+        store.create("uses", USES).unwrap();
+        (dir, Project::new(store, pool.clone()))
+    };
+    let (_a, a) = open("A");
+    let (_b, b) = open("B");
+    for _ in 0..2 {
+        assert_eq!(expand(&a, "{{< uses x >}}").html, "XA");
+        assert_eq!(expand(&b, "{{< uses x >}}").html, "XB");
+    }
+}

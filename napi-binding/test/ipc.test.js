@@ -253,3 +253,23 @@ test('registerHandlers refuses to run without ipcMain or an engine', () => {
   assert.throws(() => registerHandlers(undefined, {}), /registerHandlers needs ipcMain/)
   assert.throws(() => registerHandlers(new FakeIpcMain(), {}), /registerHandlers needs an open Engine/)
 })
+
+test('warnings reach the renderer: a run\'s warnings, and the last render\'s warning diagnostics', async (t) => {
+  const { engine, scripts } = await setup(t)
+  const created = await scripts.create(
+    'old',
+    "import warnings\ndef render(c):\n    warnings.warn('use new instead')\n    return {'html': 'ok'}\n",
+  )
+  assert.equal(created.ok, true)
+  const run = await scripts.run('old', {})
+  assert.equal(run.ok, true)
+  assert.deepEqual(run.value.warnings, [{ category: 'UserWarning', message: 'use new instead', file: 'old.py', line: 3 }])
+  // The app renders a post in the main process; the renderer reads its diagnostics.
+  const out = await engine.expand('{{< old >}}', { title: 'T' }, {})
+  assert.equal(out.html, 'ok')
+  const diag = await scripts.diagnostics()
+  assert.deepEqual(
+    diag.value.lastRender.map((d) => [d.kind, d.severity, d.message]),
+    [['warning', 'warning', 'UserWarning: use new instead']],
+  )
+})
