@@ -39,6 +39,12 @@ def lines(fd):
 modules = {}
 
 
+# Bundled macros import the bundled utilities (`import html_utils`), as in a project. Appended,
+# so the standard library is always found first.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "default-scripts"))
+sys.dont_write_bytecode = True
+
+
 def main():
     out = sys.stdout
     for line in lines(sys.stdin.fileno()):
