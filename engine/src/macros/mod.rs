@@ -18,6 +18,8 @@ mod build;
 mod deps;
 mod expand;
 mod parser;
+mod resolve;
+mod tree;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,7 +32,10 @@ use serde_json::{Value, json};
 pub use build::{BuildEvent, BuildOptions, BuildSummary, DocOutput, Document};
 pub use parser::{MacroCall, Node, ParseError, parse, typed};
 
-use crate::store::{ListFilter, ScriptKind, ScriptStore, StoreError, header, sha256_hex};
+use resolve::{Loaded, UtilitySet};
+use tree::{CallData, call_metadata, collect_parse_errors, lower, render};
+
+use crate::store::{ListFilter, ScriptKind, ScriptStore, StoreError, header};
 use crate::{
     CallOptions, ErrorKind, Pool, PoolConfig, Script, ScriptError, SharedValue, TraceFrame,
 };
@@ -157,31 +162,6 @@ fn first_error(v: &jsonschema::Validator, value: &Value) -> Option<String> {
     })
 }
 
-/// A script ready to run, linked with the utilities it imports.
-#[derive(Clone)]
-struct Loaded {
-    /// The linked script's hash (source and utilities), hex: the result cache's script key.
-    hash: String,
-    /// SHA-256 of the script's own file, hex.
-    content_hash: String,
-    /// The [`UtilitySet::digest`] it was linked against.
-    utilities: String,
-    script: Script,
-    pure: bool,
-    /// Declared parameters (`None`: undeclared).
-    params: Option<Vec<crate::ParamDecl>>,
-}
-
-/// The project's importable utilities at one moment.
-#[derive(Debug, Default)]
-struct UtilitySet {
-    /// Slug → content hash of every utility with an importable name.
-    hashes: std::collections::BTreeMap<String, String>,
-    /// A digest of `hashes`.
-    digest: String,
-    sources: crate::Utilities,
-}
-
 /// A project: its scripts, a pool to run them, the result cache.
 #[derive(Clone)]
 pub struct Project {
@@ -222,106 +202,6 @@ pub fn error_marker(name: &str, message: &str) -> String {
         esc(if name.is_empty() { "macro" } else { name }),
         esc(message)
     )
-}
-
-/// A call node with an id, after resolution.
-enum RNode {
-    Text(String),
-    Call(usize),
-    Error(ParseError),
-}
-
-struct CallData {
-    doc: usize,
-    call: MacroCall,
-    inner: Option<Vec<RNode>>,
-    height: usize,
-    /// The paired call whose inner content holds this one.
-    parent: Option<usize>,
-}
-
-/// Lowers a document's nodes, numbering calls in document order (a paired call before the
-/// calls inside it).
-fn lower(
-    nodes: Vec<Node>,
-    doc: usize,
-    parent: Option<usize>,
-    calls: &mut Vec<CallData>,
-) -> (Vec<RNode>, usize) {
-    let mut out = Vec::with_capacity(nodes.len());
-    let mut height = 0;
-    for n in nodes {
-        match n {
-            Node::Text(t) => out.push(RNode::Text(t)),
-            Node::Error(e) => out.push(RNode::Error(e)),
-            Node::Macro(mut m) => {
-                let id = calls.len();
-                let inner = m.inner.take();
-                calls.push(CallData {
-                    doc,
-                    call: m,
-                    inner: None,
-                    height: 0,
-                    parent,
-                });
-                let (inner, h) = match inner {
-                    Some(nodes) => {
-                        let (inner, h) = lower(nodes, doc, Some(id), calls);
-                        (Some(inner), h + 1)
-                    }
-                    None => (None, 0),
-                };
-                height = height.max(h + 1);
-                calls[id].inner = inner;
-                calls[id].height = h;
-                out.push(RNode::Call(id));
-            }
-        }
-    }
-    (out, height)
-}
-
-/// `context["call"]` of each call: its name, place and parent (see the macro context schema).
-fn call_metadata(calls: &[CallData]) -> Vec<Value> {
-    let mut index: HashMap<usize, u64> = HashMap::new();
-    let mut ordinal: HashMap<(usize, &str), u64> = HashMap::new();
-    calls
-        .iter()
-        .map(|c| {
-            let i = index.entry(c.doc).or_default();
-            let o = ordinal.entry((c.doc, c.call.name.as_str())).or_default();
-            let parent = c.parent.map(|p| {
-                let p = &calls[p].call;
-                json!({"name": p.name, "params": p.params, "args": p.args})
-            });
-            let v = json!({
-                "name": c.call.name,
-                "ordinal": *o,
-                "index": *i,
-                "line": c.call.line,
-                "column": c.call.column,
-                "parent": parent,
-            });
-            *i += 1;
-            *o += 1;
-            v
-        })
-        .collect()
-}
-
-fn render(nodes: &[RNode], html: &[Option<String>], calls: &[CallData]) -> String {
-    let mut out = String::new();
-    for n in nodes {
-        match n {
-            RNode::Text(t) => out.push_str(t),
-            RNode::Call(id) => match &html[*id] {
-                Some(h) => out.push_str(h),
-                None => out.push_str(&error_marker(&calls[*id].call.name, "not rendered")),
-            },
-            RNode::Error(e) => out.push_str(&error_marker("", &e.message)),
-        }
-    }
-    out
 }
 
 impl Project {
@@ -373,101 +253,6 @@ impl Project {
     }
     pub fn pool(&self) -> &Pool {
         &self.pool
-    }
-
-    /// The project's importable utilities now: one index query, and the files read again only
-    /// when one changed.
-    fn utility_set(&self) -> Result<Arc<UtilitySet>, StoreError> {
-        let hashes: std::collections::BTreeMap<String, String> = self
-            .store
-            .list(ListFilter {
-                kind: Some(ScriptKind::Utility),
-                enabled: None,
-            })?
-            .into_iter()
-            .filter(|e| e.status != crate::ScriptStatus::InvalidName)
-            .map(|e| (e.slug, e.content_hash))
-            .collect();
-        let mut current = self
-            .utilities
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if current.hashes == hashes && !current.digest.is_empty() {
-            return Ok(current.clone());
-        }
-        let mut sources = crate::Utilities::new();
-        let mut digest = <sha2::Sha256 as sha2::Digest>::new();
-        for (slug, hash) in &hashes {
-            // A utility that cannot be read now is left out: importing it fails in Python.
-            if let Ok(source) = self.store.read(slug) {
-                sources.insert(slug.clone(), source);
-            }
-            sha2::Digest::update(&mut digest, slug.as_bytes());
-            sha2::Digest::update(&mut digest, [0]);
-            sha2::Digest::update(&mut digest, hash.as_bytes());
-            sha2::Digest::update(&mut digest, [0]);
-        }
-        let set = Arc::new(UtilitySet {
-            hashes,
-            digest: crate::script::hex(&sha2::Digest::finalize(digest)),
-            sources,
-        });
-        *current = set.clone();
-        Ok(set)
-    }
-
-    /// Script `slug` (whose file hashes to `content_hash`) linked with `utilities`, read and
-    /// linked again only when either changed.
-    fn resolve(
-        &self,
-        slug: &str,
-        content_hash: &str,
-        utilities: &UtilitySet,
-    ) -> Result<Loaded, StoreError> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(l) = loaded.get(slug)
-            && l.content_hash == content_hash
-            && l.utilities == utilities.digest
-        {
-            return Ok(l.clone());
-        }
-        let source = self.store.read(slug)?;
-        let meta = header::parse(&source).ok();
-        let pure = meta
-            .as_ref()
-            .is_none_or(|m| !m.extra.iter().any(|(k, v)| k == "pure" && v == "false"));
-        let content_hash = sha256_hex(source.as_bytes());
-        let script = crate::link(
-            Script::new(format!("{slug}.py"), source),
-            &utilities.sources,
-        );
-        let l = Loaded {
-            hash: script.hash_hex(),
-            content_hash,
-            utilities: utilities.digest.clone(),
-            script,
-            pure,
-            params: meta.and_then(|m| m.params),
-        };
-        loaded.insert(slug.to_owned(), l.clone());
-        Ok(l)
-    }
-
-    /// The resolved script `slug` whose linked hash is `hash` (as [`Self::enabled_macros`]
-    /// gave it), or whatever is current when it changed since.
-    fn load(&self, slug: &str, hash: &str) -> Result<Loaded, StoreError> {
-        if let Some(l) = self
-            .loaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(slug)
-            && l.hash == hash
-        {
-            return Ok(l.clone());
-        }
-        let entry = self.store.get(slug)?;
-        let utilities = self.utility_set()?;
-        self.resolve(slug, &entry.content_hash, &utilities)
     }
 
     /// Expands one post's content. `post` is its metadata (its `content` defaults to `content`);
@@ -657,21 +442,4 @@ fn script_message(e: &ScriptError) -> String {
         String::new()
     };
     format!("{what}{}{line}", e.message)
-}
-
-fn collect_parse_errors(nodes: &[RNode], doc: usize, out: &mut Vec<Diagnostic>) {
-    for n in nodes {
-        if let RNode::Error(e) = n {
-            out.push(Diagnostic {
-                document: doc,
-                script: String::new(),
-                line: e.line,
-                column: e.column,
-                kind: "parse".into(),
-                severity: Severity::Error,
-                message: e.message.clone(),
-                traceback: Vec::new(),
-            });
-        }
-    }
 }
