@@ -284,3 +284,40 @@ fn a_failing_macro_in_one_post_does_not_stop_the_others() {
     let (_, sum) = build(&p, &d, &json!({}));
     assert_eq!((sum.rendered, sum.reused), (1, 2));
 }
+
+#[test]
+fn editing_a_utility_rerenders_exactly_the_posts_of_the_macros_that_import_it() {
+    let helpers = "# ---\n# kind: utility\n# ---\nMARK = '#'\n";
+    let uses =
+        "import helpers\ndef render(c):\n    return {'html': helpers.MARK + str(c['args'][0])}\n";
+    let (_d, p) = project(&[("helpers", helpers), ("uses", uses), ("plain", PLAIN)]);
+    // Posts 0, 2, 4 call `uses`; every post calls `plain`.
+    let d = docs(6, |i| {
+        if i % 2 == 0 {
+            format!("{{{{< uses {i} >}}}} {{{{< plain y >}}}}")
+        } else {
+            "{{< plain y >}}".to_owned()
+        }
+    });
+    let s = json!({"posts": []});
+    let (out, sum) = build(&p, &d, &s);
+    assert_eq!((sum.rendered, sum.reused), (6, 0));
+    assert!(out[2].html.starts_with("#2 y#"), "{}", out[2].html);
+    let entry = p.store().get("helpers").unwrap();
+    p.store()
+        .update(
+            "helpers",
+            &helpers.replace("'#'", "'>'"),
+            Some(&entry.content_hash),
+        )
+        .unwrap();
+    let (out, sum) = build(&p, &d, &s);
+    assert_eq!(
+        (sum.rendered, sum.reused),
+        (3, 3),
+        "only the importers' posts"
+    );
+    assert!(out[2].html.starts_with(">2 y#"), "{}", out[2].html);
+    assert_eq!(out[2].cache_hits, 1, "`plain` came from the result cache");
+    assert!(out[1].reused && !out[2].reused);
+}
