@@ -82,6 +82,26 @@ pub(super) fn prepare_post(
     })
 }
 
+/// The digest of what `reads` name in a call's `post`, `site` and `call`. The call's metadata
+/// is hashed only when it was read: most macros never read it, and every call has its own.
+fn digest_of(
+    reads: &[bds_ipc::Read],
+    post: &SharedValue,
+    site: &SharedValue,
+    call: &Value,
+) -> Option<String> {
+    let call = if reads.iter().any(|r| r.root == "call") {
+        Some(SharedValue::new(call).ok()?)
+    } else {
+        None
+    };
+    let mut roots = vec![("post", post), ("site", site)];
+    if let Some(call) = &call {
+        roots.push(("call", call));
+    }
+    digest(&reads, &roots)
+}
+
 /// The diagnostic kind of a call whose parameters do not match the macro's declaration.
 const INVALID_PARAMS: &str = "invalid-params";
 
@@ -91,7 +111,7 @@ struct Ready {
     loaded: Loaded,
     context: Value,
     /// `context["call"]`, for the digest of what the call read of it.
-    call: SharedValue,
+    call: Value,
 }
 
 impl Project {
@@ -237,11 +257,7 @@ impl Project {
                     },
                 };
                 let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
-                let call =
-                    SharedValue::new(&metadata[id]).map_err(|e| ProjectError::InvalidInput {
-                        what: "call",
-                        message: e.to_string(),
-                    })?;
+                let call = metadata[id].clone();
                 let context = json!({
                     "abi": 1,
                     "params": Value::Object(params),
@@ -278,14 +294,10 @@ impl Project {
                 } else {
                     Vec::new()
                 };
-                let roots = [
-                    ("post", &docs[c.doc].post),
-                    ("site", site),
-                    ("call", &r.call),
-                ];
                 let hit = candidates.into_iter().find_map(|row| {
                     let reads = parse_deps(&row.deps)?;
-                    (digest(&reads, &roots)? == row.digest).then_some((reads, row.result))
+                    let d = digest_of(&reads, &docs[c.doc].post, site, &r.call)?;
+                    (d == row.digest).then_some((reads, row.result))
                 });
                 if let Some((reads, result)) = hit
                     && let Ok(Value::String(h)) = serde_json::from_str::<Value>(&result)
@@ -346,12 +358,8 @@ impl Project {
                         }
                         // A result that warned is not cached: the warning must show every time.
                         if r.loaded.pure && self.result_cache && out.warnings.is_empty() {
-                            let roots = [
-                                ("post", &docs[c.doc].post),
-                                ("site", site),
-                                ("call", &r.call),
-                            ];
-                            if let Some(d) = digest(&out.reads, &roots) {
+                            if let Some(d) = digest_of(&out.reads, &docs[c.doc].post, site, &r.call)
+                            {
                                 to_cache.push(ResultEntry {
                                     own: r.own,
                                     digest: d,
