@@ -99,7 +99,7 @@ fn digest_of(
     if let Some(call) = &call {
         roots.push(("call", call));
     }
-    digest(&reads, &roots)
+    digest(reads, &roots)
 }
 
 /// The diagnostic kind of a call whose parameters do not match the macro's declaration.
@@ -357,19 +357,20 @@ impl Project {
                             ));
                         }
                         // A result that warned is not cached: the warning must show every time.
-                        if r.loaded.pure && self.result_cache && out.warnings.is_empty() {
-                            if let Some(d) = digest_of(&out.reads, &docs[c.doc].post, site, &r.call)
-                            {
-                                to_cache.push(ResultEntry {
-                                    own: r.own,
-                                    digest: d,
-                                    deps: deps_text(&out.reads),
-                                    slug: name.clone(),
-                                    script_hash: r.loaded.content_hash.clone(),
-                                    result: serde_json::to_string(&Value::String(h.clone()))
-                                        .unwrap_or_default(),
-                                });
-                            }
+                        if r.loaded.pure
+                            && self.result_cache
+                            && out.warnings.is_empty()
+                            && let Some(d) = digest_of(&out.reads, &docs[c.doc].post, site, &r.call)
+                        {
+                            to_cache.push(ResultEntry {
+                                own: r.own,
+                                digest: d,
+                                deps: deps_text(&out.reads),
+                                slug: name.clone(),
+                                script_hash: r.loaded.content_hash.clone(),
+                                result: serde_json::to_string(&Value::String(h.clone()))
+                                    .unwrap_or_default(),
+                            });
                         }
                         html[r.id] = Some(h);
                     }
