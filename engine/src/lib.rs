@@ -3,9 +3,10 @@
 //! # Model
 //! A [`Pool`] owns N `bds-worker` processes. Each worker runs RustPython compiled to WebAssembly
 //! inside wasmtime, with no WASI capabilities (no files, no environment, no sockets, no
-//! processes). A script ([`Script`]) is identified by the SHA-256 of its source; a worker loads it
-//! once into a guest instance of its own and reuses that instance for the script's later calls,
-//! so scripts cannot see each other's changes.
+//! processes). A script ([`Script`]) is identified by the SHA-256 of its source (and, when it
+//! imports the project's utility modules, of theirs: see [`link`]); a worker loads it once into a
+//! guest instance of its own and reuses that instance for the script's later calls, so scripts
+//! cannot see each other's changes.
 //!
 //! A call sends a JSON object (the context) and gets a JSON object back ([`CallOutput`]), with
 //! what the script printed kept apart. [`Limits`] bound each call: a deadline, a memory cap, the
