@@ -10,7 +10,7 @@ LOCKED ?= --locked
 export NAPI_TYPE_DEF_TMP_FOLDER := $(CURDIR)/target/napi-typedefs
 NODE_DEPS := napi-binding/node_modules/.package-lock.json
 
-.PHONY: all guest build addon addon-dts test demo bench bench-addon lint bless clean-cache
+.PHONY: all guest build addon addon-dts ui chromium studio test demo bench bench-addon lint bless clean-cache
 
 all: build
 
@@ -37,9 +37,23 @@ addon-dts: build $(NODE_DEPS)
 $(NODE_DEPS): napi-binding/package.json napi-binding/package-lock.json
 	cd napi-binding && $(NPM) install --no-audit --no-fund
 
-test: build addon
+# The script editor panel (napi-binding/ui/dist: the bundle, its styles, the studio's page).
+ui: $(NODE_DEPS)
+	cd napi-binding && node ui/build.mjs
+
+# The browser the panel's tests drive: Debian's chromium (apt-get as root when it is missing).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get install -y chromium; } || { echo "the UI tests need chromium: apt-get install -y chromium, or CHROMIUM=/path/to/chrome"; exit 1; }
+
+# The panel in a browser, on target/studio-project (or STUDIO_PROJECT), with the real engine.
+STUDIO_PROJECT ?= target/studio-project
+studio: addon ui
+	node napi-binding/studio/server.js $(STUDIO_PROJECT)
+
+test: build addon ui chromium
 	$(CARGO) test --release --workspace $(LOCKED)
-	node --test napi-binding/test/*.test.js
+	BDS_CHROMIUM=$(CHROMIUM) node --test napi-binding/test/*.test.js
 
 # The main job on the bundled default scripts: expand the macros of a sample post (a project in
 # target/demo-project seeded with the defaults), print the HTML, the diagnostics and the timings;
