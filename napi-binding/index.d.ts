@@ -413,6 +413,11 @@ export interface ScriptEntry {
   /** The top-level names of the modules it imports (`html`, a utility's name…). */
   imports: Array<string>
   /**
+   * A bundled script whose shipped version is newer than this file's (which the user edited,
+   * so it was not upgraded): the editor can offer the new one.
+   */
+  updateAvailable: boolean
+  /**
    * A macro's declared parameters, for completion and hover help (absent: none declared,
    * any are accepted).
    */

@@ -100,13 +100,28 @@ pub struct ScriptEntry {
     pub error_line: Option<u32>,
     /// The top-level names of the modules it imports (`html`, a utility's name…).
     pub imports: Vec<String>,
+    /// A bundled script whose shipped version is newer than this file's (which the user edited,
+    /// so it was not upgraded): the editor can offer the new one.
+    pub update_available: bool,
     /// A macro's declared parameters, for completion and hover help (absent: none declared,
     /// any are accepted).
     pub params: Option<Vec<ParamDecl>>,
 }
 
+/// The versions of the scripts this build bundles, by slug.
+static BUNDLED_VERSIONS: std::sync::LazyLock<std::collections::HashMap<String, i64>> =
+    std::sync::LazyLock::new(|| {
+        engine::bundled_defaults()
+            .into_iter()
+            .map(|d| (d.slug, d.version))
+            .collect()
+    });
+
 impl From<engine::ScriptEntry> for ScriptEntry {
     fn from(e: engine::ScriptEntry) -> Self {
+        let update_available = BUNDLED_VERSIONS
+            .get(&e.slug)
+            .is_some_and(|bundled| *bundled > e.version);
         Self {
             id: e.id,
             slug: e.slug,
@@ -121,6 +136,7 @@ impl From<engine::ScriptEntry> for ScriptEntry {
             status: e.status.as_str().to_owned(),
             error: e.error,
             error_line: e.error_line,
+            update_available,
             imports: e.imports,
             params: e
                 .params

@@ -39,7 +39,8 @@ const transport = {
 const scripts = createScriptsApi(transport)
 window.bds = Object.freeze({ scripts })
 const panel = mountScriptEditor(document.getElementById('studio'), scripts)
-// For tests and the benchmark: when the panel is ready, and how long it took.
+// For tests and the benchmark: the panel's handle, and when it was ready.
+window.bdsStudio = Object.freeze({ panel })
 panel.ready.then(() => {
   document.documentElement.dataset.ready = String(performance.now())
 })

@@ -34,6 +34,11 @@ before(async () => {
   page.on('pageerror', (e) => console.error('page error:', e.message))
   // confirm() (dropping unsaved changes) is accepted; prompt() answers what the test set.
   page.on('dialog', (d) => (d.type() === 'prompt' ? d.accept(nextPrompt) : d.accept()))
+  // Any Content-Security-Policy violation (an inline script, eval, a foreign fetch) is recorded.
+  await page.evaluateOnNewDocument(() => {
+    window.__cspViolations = []
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`))
+  })
   await page.goto(studio.url)
   await page.waitForSelector('html[data-ready]')
   console.log(`screenshots: ${shots}`)
@@ -53,7 +58,9 @@ async function shot(name) {
 
 /** Opens `slug` from the list and waits until the editor shows its file. */
 async function open(slug) {
-  await page.click(`button.bds-se-item[data-slug="${slug}"]`)
+  // Clicked in the page: the list may be redrawn by a change event at any moment.
+  await page.waitForSelector(`button.bds-se-item[data-slug="${slug}"]`)
+  await page.$eval(`button.bds-se-item[data-slug="${slug}"]`, (b) => b.click())
   await page.waitForFunction((s) => document.querySelector('.bds-se-title').textContent === `${s}.py`, {}, slug)
 }
 
@@ -73,9 +80,8 @@ async function chord(key) {
   await page.keyboard.up('Control')
 }
 
-// The editor's text as shown (the test documents are short: every line is rendered).
-const linesOf = () => [...document.querySelectorAll('.cm-content .cm-line')].map((l) => l.textContent).join('\n')
-const editorText = async () => (await page.evaluate(linesOf)).replace(/\n?$/, '\n')
+// The editor's text, from the panel's handle (the studio puts it on window.bdsStudio).
+const editorText = () => page.evaluate(() => window.bdsStudio.panel.text())
 
 /** The preview frame's body HTML, once the preview shows `wanted`. */
 async function previewHtml(wanted) {
@@ -198,11 +204,37 @@ test('a save conflict keeps both versions reachable', async () => {
   // …and bring mine back, then overwrite on purpose.
   const [restore] = await page.$$('.bds-se-banner button')
   await restore.click()
-  await page.waitForFunction(() => document.querySelector('.cm-content').textContent.includes('mine'))
-  assert.equal(await editorText(), mine)
+  await page.waitForFunction((m) => window.bdsStudio.panel.text() === m, {}, mine)
   await chord('s')
   await page.waitForFunction(() => !document.querySelector('.bds-se-dirty').textContent)
   assert.equal(readFileSync(join(dir, 'scripts', 'callout.py'), 'utf8'), mine)
+})
+
+test('a transform shows the post before and after, as a diff', async () => {
+  await open('clean-title')
+  await page.$eval('.bds-se-context', (el) => (el.value = JSON.stringify({ post: { title: '  Hello   World | My Site ', content: 'x', meta: { site_name: 'My Site' } } })))
+  await page.click('.cm-content')
+  await chord('Enter')
+  await page.waitForSelector('.bds-se-diff')
+  const lines = await page.$$eval('.bds-se-diff span', (els) => els.map((e) => [e.className, e.textContent.trim()]))
+  assert.deepEqual(
+    lines.filter(([c]) => c !== 'same'),
+    [
+      ['del', '-   "title": "  Hello   World | My Site ",'],
+      ['add', '+   "title": "Hello World",'],
+    ],
+  )
+  await shot('transform-diff')
+})
+
+test('a bundled script the user edited, with a newer version shipped, says an update is available', async () => {
+  const file = join(dir, 'scripts', 'vimeo.py')
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^# version: \d+$/m, '# version: 0'))
+  await page.waitForSelector('button.bds-se-item[data-slug="vimeo"] .bds-se-badge[data-status="update"]', { timeout: 10000 })
+})
+
+test('the page ran under its Content-Security-Policy without a violation', async () => {
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [])
 })
 
 test('keyboard: the list and the output tabs are reachable with Tab and arrow keys', async () => {

@@ -14,6 +14,10 @@ export interface ScriptEditor {
   ready: Promise<void>
   /** Opens a script (asks before dropping unsaved changes). Resolves false if it did not. */
   open(slug: string): Promise<boolean>
+  /** The editor's text, unsaved changes included. */
+  text(): string
+  /** Whether the open script has unsaved changes. */
+  dirty(): boolean
   /** Reloads the list, the problems and the figures. */
   refresh(): Promise<void>
   /** Removes the panel and stops listening for changes. */

@@ -338,6 +338,9 @@ export function mountScriptEditor(element, api, options = {}) {
   return {
     ready,
     open: (slug) => open(slug),
+    /** The editor's text (with unsaved changes), and whether it has any. */
+    text: () => editor.text(),
+    dirty,
     refresh,
     destroy() {
       state.destroyed = true
