@@ -10,7 +10,7 @@ LOCKED ?= --locked
 export NAPI_TYPE_DEF_TMP_FOLDER := $(CURDIR)/target/napi-typedefs
 NODE_DEPS := napi-binding/node_modules/.package-lock.json
 
-.PHONY: all guest build addon addon-dts ui chromium studio test demo bench bench-addon lint bless clean-cache
+.PHONY: all guest build addon addon-dts ui chromium studio test demo bench bench-addon bench-ui lint bless clean-cache
 
 all: build
 
@@ -71,6 +71,10 @@ demo: build
 
 bench: build bench-addon
 	$(CARGO) bench -p bds-benches $(LOCKED)
+
+# The editor panel in chromium: open → ready, Ctrl+Enter → preview painted (kbd, toc).
+bench-ui: addon ui chromium
+	BDS_CHROMIUM=$(CHROMIUM) node benches/ui.mjs
 
 # Warm calls from JavaScript through the addon, against the engine alone in the same run.
 bench-addon: addon

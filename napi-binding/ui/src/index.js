@@ -252,7 +252,9 @@ export function mountScriptEditor(element, api, options = {}) {
     output.clear('Running…')
     const started = performance.now()
     const r = await api.runSource(editor.text(), context, { entry: state.entry ? state.entry.entrypoint : 'render' }, state.slug)
+    // For tools and benchmarks: the round trip through the API, and the engine's own call time.
     root.dataset.lastRunMs = String(performance.now() - started)
+    root.dataset.lastDurationUs = r.ok ? String(r.value.durationUs) : ''
     if (r.ok) {
       editor.markError(null)
       remember(state.slug, contextBox.value)
