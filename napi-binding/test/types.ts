@@ -3,6 +3,7 @@
 import { Engine, type BdsErrorFields, type ErrorCode, type RunResult } from '../index'
 import { registerHandlers, CHANNELS, type BdsResult, type IpcMainLike } from '../ipc/index'
 import type { BdsScriptsApi } from '../ipc/preload'
+import { mountScriptEditor, type ScriptEditor } from '../ui/index'
 
 export async function mainProcess(ipcMain: IpcMainLike, send: (channel: string, payload: unknown) => void) {
   const engine: Engine = await Engine.open('/project', { create: true, workers: 2, macroDeadlineMs: 250 })
@@ -33,4 +34,14 @@ export async function renderer(scripts: BdsScriptsApi = window.bds.scripts) {
   }
   const stop = scripts.onChanged((c) => console.log(c.kind, c.slug, c.from))
   stop()
+}
+
+export async function panel(element: HTMLElement, scripts: BdsScriptsApi = window.bds.scripts) {
+  const editor: ScriptEditor = mountScriptEditor(element, scripts, { confirm: () => true, prompt: (_m, v) => v })
+  await editor.ready
+  const opened: boolean = await editor.open('kbd')
+  const unsaved: boolean = editor.dirty()
+  console.log(opened, unsaved, editor.text().length)
+  await editor.refresh()
+  editor.destroy()
 }
