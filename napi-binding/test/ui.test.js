@@ -237,6 +237,23 @@ test('the page ran under its Content-Security-Policy without a violation', async
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [])
 })
 
+test('disable, rename and delete (to the trash, said so) from the toolbar', async () => {
+  await open('late')
+  await page.$$eval('.bds-se-toolbar button', (bs) => bs.find((b) => b.textContent === 'Disable').click())
+  await page.waitForSelector('button.bds-se-item[data-slug="late"] .bds-se-badge[data-status="off"]')
+  assert.match(readFileSync(join(dir, 'scripts', 'late.py'), 'utf8'), /^# enabled: false$/m)
+  nextPrompt = 'later'
+  await page.$$eval('.bds-se-toolbar button', (bs) => bs.find((b) => b.textContent === 'Rename…').click())
+  await page.waitForFunction(() => document.querySelector('.bds-se-title').textContent === 'later.py')
+  assert.equal(existsSync(join(dir, 'scripts', 'late.py')), false)
+  assert.equal(existsSync(join(dir, 'scripts', 'later.py')), true)
+  await page.$$eval('.bds-se-toolbar button', (bs) => bs.find((b) => b.textContent === 'Delete…').click())
+  await page.waitForFunction(() => /moved to the trash/.test(document.querySelector('.bds-se-banner').textContent))
+  assert.equal(existsSync(join(dir, 'scripts', 'later.py')), false)
+  assert.match(await page.$eval('.bds-se-banner', (el) => el.textContent), /\.bds[\\/]trash/)
+  await page.waitForFunction(() => !document.querySelector('button.bds-se-item[data-slug="later"]'))
+})
+
 test('keyboard: the list and the output tabs are reachable with Tab and arrow keys', async () => {
   await page.focus('.bds-se-filter')
   await page.keyboard.press('Tab')
