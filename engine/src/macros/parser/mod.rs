@@ -1,24 +1,37 @@
 //! The macro syntax in content.
 //!
 //! ```text
-//! {{< name arg1 key=value key="quoted value" >}}
+//! {{< name arg1 key=value key="quoted value" raw=`a "raw" value` >}}
 //! {{< name … >}}inner{{< /name >}}
-//! {{</* name */>}}      the escape: renders as the literal text {{< name >}}
+//! {{< name … />}}       self-closing: never paired with a later {{< /name >}}
+//! {{</* name */>}}      the escape: renders as the literal text {{< name >}}, also in code
 //! ```
+//!
+//! Names are letters, digits, `-`, `_`, `/` and `.` (Hugo's `blocks/feature`, `x.inline`).
+//! A backtick-quoted value is a raw string: no escapes, and it may span lines.
 //!
 //! Typing of values: quoted is always a string (`"123"` stays `"123"`); unquoted integers and
 //! floats become numbers; `true`/`false` become booleans; any other bare word is a string.
 //! Positional arguments keep their order. A tag is paired when a matching `{{< /name >}}`
 //! follows at the same nesting level, self-closing otherwise.
 //!
-//! Macros inside Markdown code are left alone: fenced blocks (```` ``` ```` or `~~~` at the
-//! start of a line, up to three spaces in) and inline code spans (a run of backticks up to the
-//! next run of the same length). Everything else, including text the parser cannot make sense
+//! Macros inside Markdown code are left alone, as CommonMark draws code: fenced blocks
+//! (```` ``` ```` or `~~~` at the start of a line, up to three spaces in), indented code
+//! blocks (lines indented by four spaces or a tab, after a blank line, when the paragraph
+//! before is not a list item: a list's continuation lines are not code), and inline code spans
+//! (a run of backticks up to the next run of the same length, never across a blank line). Everything else, including text the parser cannot make sense
 //! of, is kept as it was; a broken tag becomes an [`Node::Error`] with its line and column.
 //!
 //! The parser is linear in the input (with a sorted index for code spans) and never panics.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
+
+mod code;
+mod scan;
+
+use code::{blank_lines, code_blocks, unescape_code};
+use scan::Scanner;
+pub use scan::typed;
 
 /// A piece of parsed content.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +80,8 @@ enum Token {
     Open {
         call: MacroCall,
         end: usize,
+        /// Written `/>}}`: never paired.
+        self_closing: bool,
     },
     Close {
         name: String,
@@ -110,41 +125,6 @@ impl Lines {
     }
 }
 
-/// Byte ranges of fenced code blocks.
-fn fences(s: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut open: Option<(usize, u8, usize)> = None; // start, fence char, length
-    let mut pos = 0;
-    for line in s.split_inclusive('\n') {
-        let trimmed = line.trim_start_matches(' ');
-        let indent = line.len() - trimmed.len();
-        let fence = |c: u8| trimmed.bytes().take_while(|b| *b == c).count();
-        match open {
-            None if indent <= 3 => {
-                for c in [b'`', b'~'] {
-                    let n = fence(c);
-                    if n >= 3 {
-                        open = Some((pos, c, n));
-                        break;
-                    }
-                }
-            }
-            Some((start, c, n))
-                if indent <= 3 && fence(c) >= n && trimmed[fence(c)..].trim().is_empty() =>
-            {
-                out.push((start, pos + line.len()));
-                open = None;
-            }
-            _ => {}
-        }
-        pos += line.len();
-    }
-    if let Some((start, _, _)) = open {
-        out.push((start, s.len()));
-    }
-    out
-}
-
 /// Parses `content` into nodes.
 pub fn parse(content: &str) -> Vec<Node> {
     let tokens = tokenize(content);
@@ -153,7 +133,8 @@ pub fn parse(content: &str) -> Vec<Node> {
 
 fn tokenize(s: &str) -> Vec<Token> {
     let lines = Lines::new(s);
-    let fences = fences(s);
+    let fences = code_blocks(s);
+    let blanks = blank_lines(s);
     // Backtick runs outside fences, for matching inline code spans.
     let bytes = s.as_bytes();
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -193,9 +174,22 @@ fn tokenize(s: &str) -> Vec<Token> {
             tokens.push(Token::Text(from..to));
         }
     };
+    // Code is copied as it is, except for escaped tags (see `unescape_code`).
+    let code = |tokens: &mut Vec<Token>, text_start: &mut usize, from: usize, to: usize| {
+        let piece = &s[from..to];
+        if piece.contains("{{</*") || piece.contains("{{%/*") {
+            flush(tokens, *text_start, from);
+            tokens.push(Token::Literal(unescape_code(piece)));
+            *text_start = to;
+        }
+    };
     while i < bytes.len() {
         if f < fences.len() && i >= fences[f].0 {
-            i = i.max(fences[f].1);
+            let (from, to) = fences[f];
+            if to > i {
+                code(&mut tokens, &mut text_start, i.max(from), to);
+            }
+            i = i.max(to);
             f += 1;
             continue;
         }
@@ -207,8 +201,16 @@ fn tokenize(s: &str) -> Vec<Token> {
                 let len = runs[r].1;
                 let same = &by_len[&len];
                 let k = same.partition_point(|&x| x <= r);
-                i = match same.get(k) {
-                    Some(&close) => runs[close].0 + len,
+                // The closing run, if one comes before the next blank line (a paragraph break).
+                let close = same.get(k).map(|&c| runs[c].0).filter(|&c| {
+                    let b = blanks.partition_point(|&x| x <= i);
+                    blanks.get(b).is_none_or(|&x| x >= c)
+                });
+                i = match close {
+                    Some(c) => {
+                        code(&mut tokens, &mut text_start, i, c + len);
+                        c + len
+                    }
                     None => i + len, // no closing run: the backticks are literal
                 };
                 continue;
@@ -295,11 +297,13 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
     }
     if !name
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.'))
+        || name.starts_with(['/', '.'])
+        || name.ends_with(['/', '.'])
     {
         return match p.find_end(limit) {
             Some(end) => err(
-                format!("`{name}` is not a macro name (letters, digits, '-' and '_')"),
+                format!("`{name}` is not a macro name (letters, digits, '-', '_', '/' and '.')"),
                 end,
             ),
             None => err("`{{<` is never closed with `>}}`".into(), body_start),
@@ -328,10 +332,15 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
     }
     let mut params = Map::new();
     let mut args = Vec::new();
+    let mut self_closing = false;
     loop {
         p.skip_ws();
         if p.pos >= limit {
             return err("`{{<` is never closed with `>}}`".into(), body_start);
+        }
+        if p.eat("/>}}") {
+            self_closing = true;
+            break;
         }
         if p.eat(">}}") {
             break;
@@ -373,121 +382,10 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
                 column,
             },
             end: p.pos,
+            self_closing,
         },
         p.pos,
     )
-}
-
-/// Reads a tag; never looks past `limit` (so a stray quote cannot make parsing quadratic).
-struct Scanner<'a> {
-    s: &'a str,
-    pos: usize,
-    limit: usize,
-}
-
-impl Scanner<'_> {
-    fn peek(&self) -> Option<char> {
-        if self.pos >= self.limit {
-            return None;
-        }
-        self.s[self.pos..].chars().next()
-    }
-    fn eat(&mut self, t: &str) -> bool {
-        if self.s[self.pos..].starts_with(t) {
-            self.pos += t.len();
-            true
-        } else {
-            false
-        }
-    }
-    fn skip_ws(&mut self) {
-        let rest = &self.s[self.pos..];
-        self.pos += rest.len() - rest.trim_start().len();
-    }
-    fn at_end_marker(&self) -> bool {
-        self.s[self.pos..].starts_with(">}}")
-    }
-    /// A bare word: up to white space, `=`, `"` or `>}}`.
-    fn word(&mut self) -> String {
-        let start = self.pos;
-        while let Some(c) = self.peek() {
-            if c.is_whitespace() || c == '=' || c == '"' || self.at_end_marker() {
-                break;
-            }
-            self.pos += c.len_utf8();
-        }
-        self.s[start..self.pos].to_owned()
-    }
-    /// A value and whether it was quoted.
-    fn value(&mut self) -> Result<(Value, bool), String> {
-        if self.eat("\"") {
-            let mut out = String::new();
-            loop {
-                let Some(c) = self.peek() else {
-                    return Err("a quoted value is never closed".into());
-                };
-                self.pos += c.len_utf8();
-                match c {
-                    '"' => return Ok((Value::String(out), true)),
-                    '\\' => match self.peek() {
-                        Some(n) => {
-                            self.pos += n.len_utf8();
-                            out.push(match n {
-                                'n' => '\n',
-                                't' => '\t',
-                                other => other,
-                            });
-                        }
-                        None => return Err("a quoted value is never closed".into()),
-                    },
-                    c => out.push(c),
-                }
-            }
-        }
-        let w = self.word();
-        if w.is_empty() {
-            return Err(format!(
-                "unexpected `{}`",
-                self.peek().map_or(String::new(), String::from)
-            ));
-        }
-        Ok((typed(&w), false))
-    }
-    fn find_end(&self, limit: usize) -> Option<usize> {
-        self.s[self.pos..limit.max(self.pos)]
-            .find(">}}")
-            .map(|k| self.pos + k + 3)
-    }
-}
-
-/// The typing rule for an unquoted value.
-pub fn typed(word: &str) -> Value {
-    match word {
-        "true" => return Value::Bool(true),
-        "false" => return Value::Bool(false),
-        _ => {}
-    }
-    let digits = word.strip_prefix(['+', '-']).unwrap_or(word);
-    if !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(i) = word.parse::<i64>()
-    {
-        return Value::Number(i.into());
-    }
-    let numeric = !digits.is_empty()
-        && digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-        && digits.as_bytes()[0] != b'e'
-        && digits.as_bytes()[0] != b'E';
-    if numeric
-        && let Ok(f) = word.parse::<f64>()
-        && f.is_finite()
-        && let Some(n) = Number::from_f64(f)
-    {
-        return Value::Number(n);
-    }
-    Value::String(word.to_owned())
 }
 
 /// Pairs opening and closing tags, then builds the tree.
@@ -498,6 +396,9 @@ fn build(s: &str, tokens: Vec<Token>) -> Vec<Node> {
     let mut stack: Vec<(usize, &str)> = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         match t {
+            Token::Open {
+                self_closing: true, ..
+            } => {}
             Token::Open { call, .. } => stack.push((i, call.name.as_str())),
             Token::Close { name, .. } => match stack.iter().rposition(|(_, n)| n == name) {
                 Some(k) => {
@@ -538,7 +439,7 @@ fn build_range(
             Some(Token::Text(r)) => push_text(&mut out, &s[r]),
             Some(Token::Literal(t)) => push_text(&mut out, &t),
             Some(Token::Error(e)) => out.push(Node::Error(e)),
-            Some(Token::Open { mut call, end }) => {
+            Some(Token::Open { mut call, end, .. }) => {
                 if let Some(close) = partner[i] {
                     let close_start = match &tokens[close] {
                         Some(Token::Close { start, .. }) => *start,
@@ -570,159 +471,4 @@ fn build_range(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn call(n: &Node) -> &MacroCall {
-        match n {
-            Node::Macro(m) => m,
-            other => panic!("not a macro: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn typing_rules_case_by_case() {
-        let nodes = parse(
-            r#"{{< m "123" 123 -7 +8 1.5 -0.25 1e3 .5 true false "true" word 12abc 1.2.3 e5 9223372036854775808 nan inf >}}"#,
-        );
-        assert_eq!(
-            Value::Array(call(&nodes[0]).args.clone()),
-            json!([
-                "123",
-                123,
-                -7,
-                8,
-                1.5,
-                -0.25,
-                1000.0,
-                0.5,
-                true,
-                false,
-                "true",
-                "word",
-                "12abc",
-                "1.2.3",
-                "e5",
-                9223372036854775808.0,
-                "nan",
-                "inf"
-            ])
-        );
-    }
-
-    #[test]
-    fn named_and_positional_arguments_keep_their_order_and_types() {
-        let nodes = parse(
-            r#"a {{< youtube dQw4 start=42 title="Never \"gonna\" >}} give" autoplay=false >}} b"#,
-        );
-        assert_eq!(nodes.len(), 3);
-        let m = call(&nodes[1]);
-        assert_eq!(m.name, "youtube");
-        assert_eq!(m.args, vec![json!("dQw4")]);
-        assert_eq!(
-            Value::Object(m.params.clone()),
-            json!({"start": 42, "title": "Never \"gonna\" >}} give", "autoplay": false})
-        );
-        assert_eq!((m.line, m.column), (1, 3));
-        assert_eq!(nodes[0], Node::Text("a ".into()));
-        assert_eq!(nodes[2], Node::Text(" b".into()));
-    }
-
-    #[test]
-    fn paired_tags_nest_and_carry_their_inner_text() {
-        let nodes = parse("{{< callout tip >}}Press {{< kbd Ctrl+C >}} now{{< /callout >}}!");
-        let m = call(&nodes[0]);
-        assert_eq!(
-            m.inner_source.as_deref(),
-            Some("Press {{< kbd Ctrl+C >}} now")
-        );
-        let inner = m.inner.as_ref().unwrap();
-        assert_eq!(inner.len(), 3);
-        assert_eq!(call(&inner[1]).name, "kbd");
-        assert_eq!(nodes[1], Node::Text("!".into()));
-        // Same name nested: the innermost pair matches first.
-        let nodes = parse("{{< d >}}a{{< d >}}b{{< /d >}}c{{< /d >}}");
-        let outer = call(&nodes[0]);
-        assert_eq!(
-            outer.inner_source.as_deref(),
-            Some("a{{< d >}}b{{< /d >}}c")
-        );
-        assert_eq!(
-            call(&outer.inner.as_ref().unwrap()[1])
-                .inner_source
-                .as_deref(),
-            Some("b")
-        );
-    }
-
-    #[test]
-    fn unclosed_and_orphan_tags_are_errors_that_keep_the_rest() {
-        let nodes = parse("x\n  {{< kbd Ctrl\nmore text");
-        assert_eq!(
-            nodes[1],
-            Node::Error(ParseError {
-                message: "`{{<` is never closed with `>}}`".into(),
-                line: 2,
-                column: 3,
-                source: "{{<".into()
-            })
-        );
-        assert_eq!(nodes[2], Node::Text(" kbd Ctrl\nmore text".into()));
-        let nodes = parse("a{{< /nope >}}b");
-        assert!(
-            matches!(&nodes[1], Node::Error(e) if e.message == "`{{< /nope >}}` closes a macro that was never opened" && e.column == 2)
-        );
-        // An opening tag with no closing one is self-closing.
-        let nodes = parse("{{< a >}}x");
-        assert_eq!(call(&nodes[0]).inner, None);
-        let nodes = parse(r#"{{< a title="open >}}"#);
-        assert!(
-            matches!(&nodes[0], Node::Error(e) if e.message.starts_with("a quoted value is never closed")),
-            "{nodes:?}"
-        );
-        let nodes = parse("{{< >}}");
-        assert!(
-            matches!(&nodes[0], Node::Error(e) if e.message == "a macro tag needs a name: {{< name … >}}")
-        );
-        let nodes = parse("{{< a/b >}}");
-        assert!(
-            matches!(&nodes[0], Node::Error(e) if e.message == "`a/b` is not a macro name (letters, digits, '-' and '_')")
-        );
-    }
-
-    #[test]
-    fn code_is_left_alone() {
-        let src = "`{{< a >}}` and ``x `{{< b >}}` y`` and\n```\n{{< c >}}\n```\n~~~~python\n{{< d >}}\n~~~~\n{{< e >}} `unclosed {{< f >}}";
-        let names: Vec<_> = parse(src)
-            .iter()
-            .filter_map(|n| match n {
-                Node::Macro(m) => Some(m.name.clone()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(names, vec!["e", "f"]);
-        // An unterminated fence runs to the end.
-        assert_eq!(
-            parse("```\n{{< a >}}"),
-            vec![Node::Text("```\n{{< a >}}".into())]
-        );
-    }
-
-    #[test]
-    fn the_escape_renders_a_literal_tag() {
-        assert_eq!(
-            parse("use {{</* youtube id */>}} to embed"),
-            vec![Node::Text("use {{< youtube id >}} to embed".into())]
-        );
-    }
-
-    #[test]
-    fn unicode_positions_are_in_characters() {
-        let nodes = parse("héllo wörld\n日本 {{< ruby 漢字 note=\"ñ\" >}}");
-        let m = call(&nodes[1]);
-        assert_eq!((m.line, m.column), (2, 4));
-        assert_eq!(m.args, vec![json!("漢字")]);
-        assert_eq!(m.params["note"], "ñ");
-    }
-}
+mod tests;
