@@ -352,3 +352,21 @@ fn the_parser_never_panics_or_loops_on_random_input() {
         "the parser is not linear"
     );
 }
+
+#[test]
+fn an_unknown_paired_macro_keeps_its_inner_content_beside_the_marker() {
+    let (_d, p) = project(1, &[("upper", UPPER)]);
+    let out = p
+        .expand(
+            "{{< tabpane >}}kept {{< upper x >}}{{< /tabpane >}}",
+            &post(),
+            &json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        out.html,
+        "<span class=\"bds-macro-error\" data-macro=\"tabpane\">tabpane: no enabled macro named `tabpane`</span>kept <b>X</b>"
+    );
+    assert_eq!(out.diagnostics.len(), 1);
+    assert_eq!(out.diagnostics[0].kind, "unknown-macro");
+}

@@ -215,7 +215,14 @@ impl Project {
                     .insert(name.clone(), resolved.cloned().unwrap_or_default());
                 let Some(hash) = resolved else {
                     let message = format!("no enabled macro named `{name}`");
-                    html[id] = Some(error_marker(name, &message));
+                    // Nothing is lost: a paired call keeps its (expanded) inner content after
+                    // the marker.
+                    let inner = c
+                        .inner
+                        .as_ref()
+                        .map(|n| render(n, &html, &calls))
+                        .unwrap_or_default();
+                    html[id] = Some(error_marker(name, &message) + &inner);
                     diagnostics[c.doc].push(diag(c, "unknown-macro", message, Vec::new()));
                     continue;
                 };
