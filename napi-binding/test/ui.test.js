@@ -85,7 +85,7 @@ const editorText = () => page.evaluate(() => window.bdsStudio.panel.text())
 
 /** The preview frame's body HTML, once the preview shows `wanted`. */
 async function previewHtml(wanted) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     const frame = page.frames().find((f) => f !== page.mainFrame())
     if (frame) {
       const html = await frame.evaluate(() => document.body && document.body.innerHTML).catch(() => '')
@@ -173,10 +173,10 @@ test("a runtime error's traceback frames move the cursor to their line", async (
 test('an outside edit updates the list and prompts to reload the open script', async () => {
   await open('abbr')
   writeFileSync(join(dir, 'scripts', 'late.py'), 'def render(c):\n    return {"html": "late"}\n')
-  await page.waitForSelector('button.bds-se-item[data-slug="late"]', { timeout: 10000 })
+  await page.waitForSelector('button.bds-se-item[data-slug="late"]', { timeout: 30000 })
   const disk = readFileSync(join(dir, 'scripts', 'abbr.py'), 'utf8') + '\n# edited outside\n'
   writeFileSync(join(dir, 'scripts', 'abbr.py'), disk)
-  await page.waitForSelector('.bds-se-banner[data-kind="external"]', { timeout: 10000 })
+  await page.waitForSelector('.bds-se-banner[data-kind="external"]', { timeout: 30000 })
   await shot('external-change')
   const reload = await page.$$('.bds-se-banner button')
   await reload[0].click()
@@ -190,7 +190,7 @@ test('a save conflict keeps both versions reachable', async () => {
   await setText(mine)
   const theirs = 'def render(c):\n    return {"html": "theirs"}\n'
   writeFileSync(join(dir, 'scripts', 'callout.py'), theirs)
-  await page.waitForSelector('.bds-se-banner[data-kind="external"]', { timeout: 10000 })
+  await page.waitForSelector('.bds-se-banner[data-kind="external"]', { timeout: 30000 })
   await page.click('.cm-content')
   await chord('s')
   await page.waitForSelector('.bds-se-banner[data-kind="conflict"]')
@@ -230,7 +230,7 @@ test('a transform shows the post before and after, as a diff', async () => {
 test('a bundled script the user edited, with a newer version shipped, says an update is available', async () => {
   const file = join(dir, 'scripts', 'vimeo.py')
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^# version: \d+$/m, '# version: 0'))
-  await page.waitForSelector('button.bds-se-item[data-slug="vimeo"] .bds-se-badge[data-status="update"]', { timeout: 10000 })
+  await page.waitForSelector('button.bds-se-item[data-slug="vimeo"] .bds-se-badge[data-status="update"]', { timeout: 30000 })
 })
 
 test('the page ran under its Content-Security-Policy without a violation', async () => {
