@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 /// Python source plus the file name its tracebacks show. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
-    name: Arc<str>,
-    source: Arc<str>,
+    /// Its own file: name, source, and the SHA-256 of the source.
+    main: Module,
+    /// The identity: `main`'s hash, or with modules, the hash over it and them.
     hash: Hash,
     modules: Arc<[Module]>,
 }
@@ -46,7 +47,7 @@ impl Module {
     pub fn source(&self) -> &str {
         &self.source
     }
-    /// Its identity: the SHA-256 of the source, or with modules, of the source and the modules.
+    /// SHA-256 of the source.
     pub fn hash(&self) -> &Hash {
         &self.hash
     }
@@ -55,12 +56,10 @@ impl Module {
 impl Script {
     /// `name` is the file name shown in tracebacks (`toc.py`).
     pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
-        let source: String = source.into();
-        let hash = Sha256::digest(source.as_bytes()).into();
+        let main = Module::new(name, source);
         Self {
-            name: Arc::from(name.into()),
-            source: Arc::from(source),
-            hash,
+            hash: main.hash,
+            main,
             modules: Arc::from(Vec::new()),
         }
     }
@@ -71,13 +70,12 @@ impl Script {
     pub fn with_modules(mut self, mut modules: Vec<Module>) -> Self {
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         modules.dedup_by(|a, b| a.name == b.name);
-        let own: Hash = Sha256::digest(self.source.as_bytes()).into();
         self.hash = if modules.is_empty() {
-            own
+            self.main.hash
         } else {
             let mut h = Sha256::new();
             h.update(b"bds-linked-v1\0");
-            h.update(own);
+            h.update(self.main.hash);
             for m in &modules {
                 h.update(m.name.as_bytes());
                 h.update([0]);
@@ -114,14 +112,18 @@ impl Script {
     }
 
     pub fn name(&self) -> &str {
-        &self.name
+        self.main.name()
     }
     pub fn source(&self) -> &str {
-        &self.source
+        self.main.source()
     }
     /// Its identity: the SHA-256 of the source, or with modules, of the source and the modules.
     pub fn hash(&self) -> &Hash {
         &self.hash
+    }
+    /// SHA-256 of its own source (without the modules): the file's content hash.
+    pub fn source_hash(&self) -> &Hash {
+        self.main.hash()
     }
     /// The hash as lowercase hex.
     pub fn hash_hex(&self) -> String {

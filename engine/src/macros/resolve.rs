@@ -5,7 +5,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::Project;
 use crate::Script;
-use crate::store::{ListFilter, ScriptKind, StoreError, header, sha256_hex};
+use crate::store::{ListFilter, ScriptKind, StoreError, header};
 
 /// A script ready to run, linked with the utilities it imports.
 #[derive(Clone)]
@@ -94,14 +94,13 @@ impl Project {
         let pure = meta
             .as_ref()
             .is_none_or(|m| !m.extra.iter().any(|(k, v)| k == "pure" && v == "false"));
-        let content_hash = sha256_hex(source.as_bytes());
         let script = crate::link(
             Script::new(format!("{slug}.py"), source),
             &utilities.sources,
         );
         let l = Loaded {
             hash: script.hash_hex(),
-            content_hash,
+            content_hash: crate::script::hex(script.source_hash()),
             utilities: utilities.digest.clone(),
             script,
             pure,
