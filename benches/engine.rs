@@ -24,13 +24,15 @@ fn n(full: usize) -> usize {
     if quick() { (full / 10).max(5) } else { full }
 }
 
-/// A bundled script, linked with the bundled utility it may import (as a project runs it).
+/// A bundled script, linked with the bundled utilities it may import (as a project runs it).
 fn default_script(name: &str) -> Script {
     let dir = format!("{}/../default-scripts", env!("CARGO_MANIFEST_DIR"));
     let script =
         Script::from_file(std::path::Path::new(&format!("{dir}/{name}"))).expect("default script");
-    let utils = std::fs::read_to_string(format!("{dir}/html_utils.py")).expect("html_utils.py");
-    bds_engine::link(script, &[("html_utils".to_owned(), utils)].into())
+    bds_engine::link(
+        script,
+        &bds_engine::utilities_in(std::path::Path::new(&dir)),
+    )
 }
 
 fn row(name: &str, engine: Stats, cpython: Option<Stats>) {

@@ -51,7 +51,8 @@ mod watchdog;
 pub use bds_ipc::{Read, Warning};
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
 pub use imports::{
-    Utilities, imported_modules, is_stdlib_module, link, utility_closure, utility_name_problem,
+    Utilities, imported_modules, is_stdlib_module, link, utilities_in, utility_closure,
+    utility_name_problem,
 };
 pub use limits::{CallOptions, Clock, Limits};
 pub use macros::{

@@ -254,6 +254,36 @@ pub fn utility_closure<'a>(source: &str, utilities: &'a Utilities) -> Vec<(&'a s
     seen.into_iter().collect()
 }
 
+/// The utilities in a folder of scripts (a project's `scripts/`, or `default-scripts/`): each
+/// `*.py` whose header says `kind: utility` and whose name can be imported. Files that cannot
+/// be read are left out (importing them then fails in Python).
+pub fn utilities_in(dir: &std::path::Path) -> Utilities {
+    let mut out = Utilities::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(stem) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|_| path.extension().is_some_and(|e| e == "py"))
+        else {
+            continue;
+        };
+        if utility_name_problem(stem).is_some() {
+            continue;
+        }
+        if let Ok(source) = std::fs::read_to_string(&path)
+            && crate::store::header::parse(&source)
+                .is_ok_and(|m| m.kind == crate::store::ScriptKind::Utility)
+        {
+            out.insert(stem.to_owned(), source);
+        }
+    }
+    out
+}
+
 /// `script` with the utilities it imports (see [`utility_closure`]).
 pub fn link(script: Script, utilities: &Utilities) -> Script {
     let modules: Vec<Module> = utility_closure(script.source(), utilities)

@@ -90,37 +90,13 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-/// The `kind: utility` scripts beside `script` (with importable names), so that running a file
-/// of a project's `scripts/` imports its utilities as rendering does.
+/// The `kind: utility` scripts beside `script`, so that running a file of a project's
+/// `scripts/` imports its utilities as rendering does.
 fn sibling_utilities(script: &Path) -> bds_engine::Utilities {
-    let mut out = bds_engine::Utilities::new();
-    let dir = match script.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Some(stem) = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .filter(|_| path.extension().is_some_and(|e| e == "py"))
-        else {
-            continue;
-        };
-        if bds_engine::utility_name_problem(stem).is_some() {
-            continue;
-        }
-        if let Ok(source) = std::fs::read_to_string(&path)
-            && bds_engine::parse_header(&source)
-                .is_ok_and(|m| m.kind == bds_engine::ScriptKind::Utility)
-        {
-            out.insert(stem.to_owned(), source);
-        }
+    match script.parent() {
+        Some(d) if !d.as_os_str().is_empty() => bds_engine::utilities_in(d),
+        _ => bds_engine::utilities_in(Path::new(".")),
     }
-    out
 }
 
 fn error_doc(e: &ScriptError) -> Value {
