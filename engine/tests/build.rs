@@ -4,11 +4,9 @@
 //! not involved: the counted scripts are pure and count calls in a module global, which is
 //! exactly what a re-run increments).
 
-use std::sync::Arc;
+mod common;
 
-use bds_engine::{
-    BuildEvent, BuildOptions, Checker, DocOutput, Document, Pool, PoolConfig, Project, ScriptStore,
-};
+use bds_engine::{BuildEvent, BuildOptions, DocOutput, Document, Project};
 use serde_json::{Value, json};
 
 /// Returns the title, counting its own runs (in the html, after a `#`).
@@ -21,17 +19,9 @@ const LINK: &str = "n = 0\ndef render(c):\n    global n\n    n += 1\n    hit = [
 const WHOLE: &str = "n = 0\ndef render(c):\n    global n\n    n += 1\n    return {'html': str(len(c['post']['content'])) + '#' + str(n)}\n";
 const IMPURE: &str = "# ---\n# pure: false\n# ---\nn = 0\ndef render(c):\n    global n\n    n += 1\n    return {'html': 'i#' + str(n)}\n";
 
+/// One worker: a script's run counter is then one number.
 fn project(scripts: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("scripts")).unwrap();
-    // One worker: a script's run counter is then one number.
-    let pool = Pool::new(PoolConfig::default().workers(1)).unwrap();
-    let checker: Arc<dyn Checker> = Arc::new(pool.clone());
-    let (store, _) = ScriptStore::open_with_defaults(dir.path(), Some(checker), &[]).unwrap();
-    for (slug, src) in scripts {
-        store.create(slug, src).unwrap();
-    }
-    (dir, Project::new(store, pool))
+    common::project(1, scripts)
 }
 
 fn site(titles: &[(&str, &str)]) -> Value {

@@ -1,21 +1,13 @@
 //! What a macro knows about its call (`context["call"]`) and what the engine checks before it
 //! runs (declared parameters), through the real engine.
 
-use std::sync::Arc;
+mod common;
 
-use bds_engine::{Checker, Pool, PoolConfig, Project, ScriptStore, Severity};
+use bds_engine::{Project, Severity};
 use serde_json::{Value, json};
 
 fn project(scripts: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("scripts")).unwrap();
-    let pool = Pool::new(PoolConfig::default().workers(2)).unwrap();
-    let checker: Arc<dyn Checker> = Arc::new(pool.clone());
-    let (store, _) = ScriptStore::open_with_defaults(dir.path(), Some(checker), &[]).unwrap();
-    for (slug, src) in scripts {
-        store.create(slug, src).unwrap();
-    }
-    (dir, Project::new(store, pool))
+    common::project(2, scripts)
 }
 
 fn expand(p: &Project, content: &str) -> bds_engine::Expansion {

@@ -1,8 +1,8 @@
 //! Macro expansion and transforms through the real engine.
 
-use std::sync::Arc;
+mod common;
 
-use bds_engine::{Checker, Node, Pool, PoolConfig, Project, ProjectError, ScriptStore, parse};
+use bds_engine::{Node, ProjectError, parse};
 use serde_json::{Value, json};
 
 const UPPER: &str = "import html\ndef render(c):\n    return {'html': '<b>' + html.escape(str(c['args'][0]).upper()) + '</b>'}\n";
@@ -12,17 +12,7 @@ const FAIL: &str = "def render(c):\n    raise ValueError('bad input: ' + str(c['
 const NOHTML: &str = "def render(c):\n    return {'text': 'no html key'}\n";
 const COUNT: &str = "# ---\n# pure: false\n# ---\nn = 0\ndef render(c):\n    global n\n    n += 1\n    return {'html': str(n)}\n";
 
-fn project(workers: usize, scripts: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("scripts")).unwrap();
-    let pool = Pool::new(PoolConfig::default().workers(workers)).unwrap();
-    let checker: Arc<dyn Checker> = Arc::new(pool.clone());
-    let (store, _) = ScriptStore::open_with_defaults(dir.path(), Some(checker), &[]).unwrap();
-    for (slug, src) in scripts {
-        store.create(slug, src).unwrap();
-    }
-    (dir, Project::new(store, pool))
-}
+use common::project;
 
 fn post() -> Value {
     json!({"title": "T", "slug": "t"})

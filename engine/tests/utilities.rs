@@ -1,21 +1,13 @@
 //! Utility modules (`kind: utility`) imported by macros, through the real engine: linking,
 //! reloading after an edit, Python's own import errors, names the store refuses, isolation.
 
-use std::sync::Arc;
+mod common;
 
-use bds_engine::{Checker, Pool, PoolConfig, Project, ScriptStatus, ScriptStore, Severity};
+use bds_engine::{Pool, PoolConfig, Project, ScriptStatus, ScriptStore, Severity};
 use serde_json::{Value, json};
 
 fn project(scripts: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("scripts")).unwrap();
-    let pool = Pool::new(PoolConfig::default().workers(1)).unwrap();
-    let checker: Arc<dyn Checker> = Arc::new(pool.clone());
-    let (store, _) = ScriptStore::open_with_defaults(dir.path(), Some(checker), &[]).unwrap();
-    for (slug, src) in scripts {
-        store.create(slug, src).unwrap();
-    }
-    (dir, Project::new(store, pool))
+    common::project(1, scripts)
 }
 
 fn utility(body: &str) -> String {

@@ -63,19 +63,9 @@ pub fn call_as_rendered(
 
 /// The bundled utilities (`default-scripts/*.py` whose header says `kind: utility`).
 pub fn bundled_utilities() -> bds_engine::Utilities {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../default-scripts");
-    let mut out = bds_engine::Utilities::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "py") {
-            let source = std::fs::read_to_string(&path).unwrap();
-            if is_utility(&source) {
-                let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-                out.insert(stem, source);
-            }
-        }
-    }
-    out
+    bds_engine::utilities_in(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../default-scripts"),
+    )
 }
 
 pub fn is_utility(source: &str) -> bool {
@@ -85,4 +75,22 @@ pub fn is_utility(source: &str) -> bool {
 /// A bundled script linked with the bundled utilities, as a project would run it.
 pub fn bundled_script(path: &std::path::Path) -> Script {
     bds_engine::link(Script::from_file(path).unwrap(), &bundled_utilities())
+}
+
+/// A project in a temp folder with `scripts` (and no bundled defaults), its store checked by a
+/// pool of `workers`.
+pub fn project(
+    workers: usize,
+    scripts: &[(&str, &str)],
+) -> (tempfile::TempDir, bds_engine::Project) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    let pool = Pool::new(PoolConfig::default().workers(workers)).unwrap();
+    let checker: std::sync::Arc<dyn bds_engine::Checker> = std::sync::Arc::new(pool.clone());
+    let (store, _) =
+        bds_engine::ScriptStore::open_with_defaults(dir.path(), Some(checker), &[]).unwrap();
+    for (slug, src) in scripts {
+        store.create(slug, src).unwrap();
+    }
+    (dir, bds_engine::Project::new(store, pool))
 }
