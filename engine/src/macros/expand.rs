@@ -15,6 +15,7 @@ use super::{
     CallData, Diagnostic, Expansion, Loaded, Project, ProjectError, Severity, call_metadata,
     collect_parse_errors, error_marker, first_error, lower, parse, render, script_message,
 };
+use crate::pool::CALL_KEY;
 use crate::store::{ListFilter, ResultEntry, ScriptKind};
 use crate::{ErrorKind, SharedCall, SharedValue, TraceFrame};
 
@@ -90,14 +91,14 @@ fn digest_of(
     site: &SharedValue,
     call: &Value,
 ) -> Option<String> {
-    let call = if reads.iter().any(|r| r.root == "call") {
+    let call = if reads.iter().any(|r| r.root == CALL_KEY) {
         Some(SharedValue::new(call).ok()?)
     } else {
         None
     };
     let mut roots = vec![("post", post), ("site", site)];
     if let Some(call) = &call {
-        roots.push(("call", call));
+        roots.push((CALL_KEY, call));
     }
     digest(reads, &roots)
 }

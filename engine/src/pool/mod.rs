@@ -22,6 +22,7 @@ use crate::process::{Broken, Spawner, WorkerProcess, find_worker};
 use crate::script::Script;
 use crate::shared::SharedValue;
 use crate::watchdog::Watchdog;
+pub(crate) use wire::CALL_KEY;
 use wire::{
     call_spec, check_result, ensure_loaded, ensure_shared, load_request, sanitize_reads,
     sanitize_warnings,
