@@ -91,10 +91,7 @@ pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec
                 out.push(root.obj.clone());
                 continue;
             }
-            let obj = root_cls.call((), vm)?;
-            obj.set_attr("_name", vm.ctx.new_str(s.name.as_str()), vm)?;
-            obj.set_attr("_key", vm.ctx.new_str(hex(&s.hash)), vm)?;
-            obj.set_attr("_pending", vm.ctx.new_bool(true), vm)?;
+            let obj = new_root(vm, &root_cls, &s.name, &hex(&s.hash), true)?;
             roots.by_key.insert(
                 key,
                 Root {
@@ -118,6 +115,43 @@ pub(crate) fn roots_for(vm: &VirtualMachine, refs: &[SharedRef]) -> PyResult<Vec
     Ok(out)
 }
 
+/// A new `SharedRoot` for `context[name]`, identified by `key` (a hash in hex; empty for a
+/// call's own value), to be filled now or (`pending`) from the worker.
+fn new_root(
+    vm: &VirtualMachine,
+    cls: &PyObjectRef,
+    name: &str,
+    key: &str,
+    pending: bool,
+) -> PyResult<PyObjectRef> {
+    let obj = cls.call((), vm)?;
+    obj.set_attr("_name", vm.ctx.new_str(name), vm)?;
+    obj.set_attr("_key", vm.ctx.new_str(key), vm)?;
+    obj.set_attr("_pending", vm.ctx.new_bool(pending), vm)?;
+    Ok(obj)
+}
+
+/// Puts `map`'s entries into the root `root` as read-only Python values.
+fn put_all(
+    vm: &VirtualMachine,
+    root: &PyObjectRef,
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> PyResult<()> {
+    let Some(dict) = root.downcast_ref::<PyDict>() else {
+        return Err(vm.new_type_error("a shared root must be a dict".to_owned()));
+    };
+    CLASSES.with(|c| {
+        let c = c.borrow();
+        let Some(classes) = c.as_ref() else {
+            return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
+        };
+        for (k, v) in map {
+            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
+        }
+        Ok(())
+    })
+}
+
 /// A root made from a value the call carries itself (`context["call"]`): read-only and
 /// recording reads like a shared root, but not kept beyond the call.
 pub(crate) fn local_root(
@@ -128,23 +162,12 @@ pub(crate) fn local_root(
     let serde_json::Value::Object(map) = value else {
         return Err(vm.new_type_error(format!("context['{name}'] is not a JSON object")));
     };
-    CLASSES.with(|c| {
-        let c = c.borrow();
-        let Some(classes) = c.as_ref() else {
-            return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
-        };
-        let obj = classes.root.call((), vm)?;
-        obj.set_attr("_name", vm.ctx.new_str(name), vm)?;
-        obj.set_attr("_key", vm.ctx.new_str(""), vm)?;
-        obj.set_attr("_pending", vm.ctx.new_bool(false), vm)?;
-        let Some(dict) = obj.downcast_ref::<PyDict>() else {
-            return Err(vm.new_type_error("a shared root must be a dict".to_owned()));
-        };
-        for (k, v) in map {
-            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
-        }
-        Ok(obj)
-    })
+    let Some(cls) = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.root.clone())) else {
+        return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
+    };
+    let obj = new_root(vm, &cls, name, "", false)?;
+    put_all(vm, &obj, map)?;
+    Ok(obj)
 }
 
 impl Roots {
@@ -203,19 +226,7 @@ pub(crate) fn fill(root: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
     let serde_json::Value::Object(map) = value else {
         return Err(vm.new_type_error(format!("context['{name}'] is not a JSON object")));
     };
-    let Some(dict) = root.downcast_ref::<PyDict>() else {
-        return Err(vm.new_type_error("a shared root must be a dict".to_owned()));
-    };
-    CLASSES.with(|c| -> PyResult<()> {
-        let c = c.borrow();
-        let Some(classes) = c.as_ref() else {
-            return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
-        };
-        for (k, v) in &map {
-            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
-        }
-        Ok(())
-    })?;
+    put_all(vm, &root, &map)?;
     root.set_attr("_pending", vm.ctx.new_bool(false), vm)?;
     ROOTS.with(|r| {
         if let Some(roots) = r.borrow_mut().as_mut()
