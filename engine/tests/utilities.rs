@@ -258,3 +258,18 @@ fn two_projects_on_one_pool_each_import_their_own_utility() {
         assert_eq!(expand(&b, "{{< uses x >}}").html, "XB");
     }
 }
+
+#[test]
+fn warnings_are_bounded_in_count_and_length() {
+    // 40 distinct warnings and one of 5,000 characters: at most 16 are kept, each cut to 1,000.
+    let noisy = "import warnings\ndef render(c):\n    warnings.warn('x' * 5000)\n    for i in range(40):\n        warnings.warn('w%d' % i)\n    return {'html': 'ok'}\n";
+    let (_d, p) = project(&[("noisy", noisy)]);
+    let out = expand(&p, "{{< noisy >}}");
+    assert_eq!(out.html, "ok");
+    assert_eq!(out.diagnostics.len(), 16);
+    assert_eq!(
+        out.diagnostics[0].message,
+        format!("UserWarning: {}", "x".repeat(1000))
+    );
+    assert_eq!(out.diagnostics[15].message, "UserWarning: w14");
+}
