@@ -10,7 +10,7 @@ LOCKED ?= --locked
 export NAPI_TYPE_DEF_TMP_FOLDER := $(CURDIR)/target/napi-typedefs
 NODE_DEPS := napi-binding/node_modules/.package-lock.json
 
-.PHONY: all guest build addon addon-dts ui chromium studio test demo bench bench-addon bench-ui lint bless clean-cache
+.PHONY: all guest build addon addon-dts ui chromium oracle studio test demo bench bench-addon bench-ui lint bless clean-cache
 
 all: build
 
@@ -41,6 +41,11 @@ $(NODE_DEPS): napi-binding/package.json napi-binding/package-lock.json
 ui: $(NODE_DEPS)
 	cd napi-binding && node ui/build.mjs
 
+# The CPython oracle's packages (fixtures/requirements.txt: markdown-it-py, segno), installed
+# with pip when missing.
+oracle:
+	@python3 -c "import markdown_it, segno" 2>/dev/null || python3 -m pip install -q -r fixtures/requirements.txt
+
 # The browser the panel's tests drive: Debian's chromium (apt-get as root when it is missing).
 CHROMIUM ?= /usr/bin/chromium
 chromium:
@@ -51,7 +56,7 @@ STUDIO_PROJECT ?= target/studio-project
 studio: addon ui
 	node napi-binding/studio/server.js $(STUDIO_PROJECT)
 
-test: build addon ui chromium
+test: build addon ui chromium oracle
 	$(CARGO) test --release --workspace $(LOCKED)
 	BDS_CHROMIUM=$(CHROMIUM) node --test napi-binding/test/*.test.js
 

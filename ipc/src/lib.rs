@@ -31,12 +31,16 @@
 
 mod codec;
 mod frame;
+#[cfg(feature = "markdown")]
+mod markdown;
 mod messages;
 
 pub use codec::DecodeError;
 #[cfg(unix)]
 pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
+#[cfg(feature = "markdown")]
+pub use markdown::markdown_to_html;
 pub use messages::{
     CallSpec, ClockSpec, ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, Hash,
     ModuleSource, Outcome, PROTOCOL_VERSION, Read, Reply, Request, SharedRef, TraceFrame, Warning,

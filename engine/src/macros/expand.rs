@@ -264,7 +264,15 @@ impl Project {
                         }
                     },
                 };
-                let inner = c.inner.as_ref().map(|n| render(n, &html, &calls));
+                // `{{% … %}}`: the inner content is Markdown, handed over as HTML.
+                let inner = c.inner.as_ref().map(|n| {
+                    let text = render(n, &html, &calls);
+                    if c.call.markdown {
+                        bds_ipc::markdown_to_html(&text, false)
+                    } else {
+                        text
+                    }
+                });
                 let call = metadata[id].clone();
                 let context = json!({
                     "abi": 1,

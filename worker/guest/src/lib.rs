@@ -28,6 +28,7 @@ use rustpython_vm::builtins::{
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, Settings, VirtualMachine};
 
+mod markdown;
 mod shared;
 
 const BOOTSTRAP: &str = include_str!("bootstrap.py");
@@ -75,6 +76,7 @@ fn build_state() -> State {
         .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
         .build();
     let helpers = interp.enter(|vm| {
+        markdown::install(vm).unwrap_or_else(|_| panic!("cannot install bds_markdown"));
         let scope = vm.new_scope_with_builtins();
         for source in [SHARED, UTILITIES, BOOTSTRAP] {
             let code = vm

@@ -5,6 +5,9 @@
 //! {{< name … >}}inner{{< /name >}}
 //! {{< name … />}}       self-closing: never paired with a later {{< /name >}}
 //! {{</* name */>}}      the escape: renders as the literal text {{< name >}}, also in code
+//! {{% name … %}}inner{{% /name %}}   Hugo's Markdown form (also self-closing, and escaped
+//!                       as {{%/* name */%}}): `inner` is Markdown, rendered before the macro
+//!                       gets it ([`MacroCall::markdown`])
 //! ```
 //!
 //! Names are letters, digits, `-`, `_`, `/` and `.` (Hugo's `blocks/feature`, `x.inline`).
@@ -13,7 +16,8 @@
 //! Typing of values: quoted is always a string (`"123"` stays `"123"`); unquoted integers and
 //! floats become numbers; `true`/`false` become booleans; any other bare word is a string.
 //! Positional arguments keep their order. A tag is paired when a matching `{{< /name >}}`
-//! follows at the same nesting level, self-closing otherwise.
+//! follows at the same nesting level, self-closing otherwise; tags pair by name whatever their
+//! form, so `{{% x %}}…{{< /x >}}` is one call in the Markdown form (the opening tag decides).
 //!
 //! Macros inside Markdown code are left alone, as CommonMark draws code: fenced blocks
 //! (```` ``` ```` or `~~~` at the start of a line, up to three spaces in), indented code
@@ -53,6 +57,9 @@ pub struct MacroCall {
     pub inner: Option<Vec<Node>>,
     /// The raw text of `inner`.
     pub inner_source: Option<String>,
+    /// Written `{{% … %}}`: the inner content is Markdown, rendered to HTML before the macro
+    /// gets it, and the output is part of the post's Markdown.
+    pub markdown: bool,
     /// 1-based line and column (in characters) of the opening `{{<`.
     pub line: u32,
     pub column: u32,
@@ -72,6 +79,31 @@ pub struct ParseError {
 /// next-`>}}` cursor below, a run of unclosed tags costs O(1) each; the worst case of any input
 /// is O(n × MAX_TAG).
 const MAX_TAG: usize = 4 * 1024;
+
+/// The two forms of a tag: `{{< … >}}` and Hugo's Markdown form `{{% … %}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Html = 0,
+    Markdown = 1,
+}
+
+impl Form {
+    fn open(self) -> &'static str {
+        match self {
+            Form::Html => "{{<",
+            Form::Markdown => "{{%",
+        }
+    }
+    fn close(self) -> &'static str {
+        match self {
+            Form::Html => ">}}",
+            Form::Markdown => "%}}",
+        }
+    }
+    fn unclosed(self) -> String {
+        format!("`{}` is never closed with `{}`", self.open(), self.close())
+    }
+}
 
 #[derive(Debug)]
 enum Token {
@@ -164,7 +196,7 @@ fn tokenize(s: &str) -> Vec<Token> {
     }
 
     let mut tokens = Vec::new();
-    let mut next_close: Option<usize> = Some(0);
+    let mut next_close: [Option<usize>; 2] = [Some(0), Some(0)];
     let mut text_start = 0;
     let mut i = 0;
     let mut f = 0;
@@ -216,21 +248,28 @@ fn tokenize(s: &str) -> Vec<Token> {
                 continue;
             }
         }
-        if bytes[i] == b'{' && s[i..].starts_with("{{<") {
+        let form = match &bytes[i..] {
+            [b'{', b'{', b'<', ..] => Some(Form::Html),
+            [b'{', b'{', b'%', ..] => Some(Form::Markdown),
+            _ => None,
+        };
+        if let Some(form) = form {
             flush(&mut tokens, text_start, i);
-            // Where the next `>}}` is (monotonic, so finding them all costs one pass).
+            // Where the next closing delimiter is (monotonic, so finding them all costs one
+            // pass per form).
+            let next_close = &mut next_close[form as usize];
             if next_close.is_some_and(|c| c < i + 3) {
-                next_close = s[i + 3..].find(">}}").map(|k| i + 3 + k);
+                *next_close = s[i + 3..].find(form.close()).map(|k| i + 3 + k);
             }
-            let (tok, next) = match next_close {
-                Some(c) if c < i + MAX_TAG => tag(s, i, &lines),
+            let (tok, next) = match *next_close {
+                Some(c) if c < i + MAX_TAG => tag(s, i, form, &lines),
                 _ => {
                     let (line, column) = lines.at(s, i);
                     let e = ParseError {
-                        message: "`{{<` is never closed with `>}}`".into(),
+                        message: form.unclosed(),
                         line,
                         column,
-                        source: "{{<".into(),
+                        source: form.open().into(),
                     };
                     (Token::Error(e), i + 3)
                 }
@@ -246,8 +285,10 @@ fn tokenize(s: &str) -> Vec<Token> {
     tokens
 }
 
-/// Parses the tag at `start` (which begins with `{{<`). Returns the token and where to go on.
-fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
+/// Parses the tag at `start` (which begins with `{{<`, or `{{%` for `form` Markdown). Returns
+/// the token and where to go on.
+fn tag(s: &str, start: usize, form: Form, lines: &Lines) -> (Token, usize) {
+    let (open, close) = (form.open(), form.close());
     let (line, column) = lines.at(s, start);
     let err = |message: String, end: usize| {
         (
@@ -265,15 +306,16 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
     let rest = &s[body_start..];
     let trimmed = rest.trim_start();
     if let Some(after) = trimmed.strip_prefix("/*") {
-        // The escape: {{</* … */>}} is the literal {{< … >}}.
+        // The escape: {{</* … */>}} is the literal {{< … >}} (and {{%/* … */%}} {{% … %}}).
         let from = s.len() - after.len();
-        return match s[from..].find("*/>}}") {
+        let end = format!("*/{close}");
+        return match s[from..].find(&end) {
             Some(k) => (
-                Token::Literal(format!("{{{{<{}>}}}}", &s[from..from + k])),
-                from + k + 5,
+                Token::Literal(format!("{open}{}{close}", &s[from..from + k])),
+                from + k + end.len(),
             ),
             None => err(
-                "escaped macro `{{</*` is never closed with `*/>}}`".into(),
+                format!("escaped macro `{open}/*` is never closed with `{end}`"),
                 body_start,
             ),
         };
@@ -282,6 +324,7 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
         s,
         pos: body_start,
         limit,
+        end: close,
     };
     p.skip_ws();
     let closing = p.eat("/");
@@ -291,8 +334,8 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
     let name = p.word();
     if name.is_empty() {
         return match p.find_end(limit) {
-            Some(end) => err("a macro tag needs a name: {{< name … >}}".into(), end),
-            None => err("`{{<` is never closed with `>}}`".into(), body_start),
+            Some(end) => err(format!("a macro tag needs a name: {open} name … {close}"), end),
+            None => err(form.unclosed(), body_start),
         };
     }
     if !name
@@ -306,12 +349,12 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
                 format!("`{name}` is not a macro name (letters, digits, '-', '_', '/' and '.')"),
                 end,
             ),
-            None => err("`{{<` is never closed with `>}}`".into(), body_start),
+            None => err(form.unclosed(), body_start),
         };
     }
     if closing {
         p.skip_ws();
-        return if p.eat(">}}") {
+        return if p.eat(close) {
             (
                 Token::Close {
                     name,
@@ -323,10 +366,10 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
         } else {
             match p.find_end(limit) {
                 Some(end) => err(
-                    format!("a closing tag takes no arguments: {{{{< /{name} >}}}}"),
+                    format!("a closing tag takes no arguments: {open} /{name} {close}"),
                     end,
                 ),
-                None => err("`{{<` is never closed with `>}}`".into(), body_start),
+                None => err(form.unclosed(), body_start),
             }
         };
     }
@@ -336,13 +379,14 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
     loop {
         p.skip_ws();
         if p.pos >= limit {
-            return err("`{{<` is never closed with `>}}`".into(), body_start);
+            return err(form.unclosed(), body_start);
         }
-        if p.eat("/>}}") {
+        if p.s[p.pos..].starts_with('/') && p.s[p.pos + 1..].starts_with(close) {
+            p.pos += 1 + close.len();
             self_closing = true;
             break;
         }
-        if p.eat(">}}") {
+        if p.eat(close) {
             break;
         }
         let item_start = p.pos;
@@ -378,6 +422,7 @@ fn tag(s: &str, start: usize, lines: &Lines) -> (Token, usize) {
                 args,
                 inner: None,
                 inner_source: None,
+                markdown: form == Form::Markdown,
                 line,
                 column,
             },
@@ -454,10 +499,10 @@ fn build_range(
                 }
                 out.push(Node::Macro(call));
             }
-            Some(Token::Close { name, start, end }) if orphan[i] => {
+            Some(Token::Close { start, end, .. }) if orphan[i] => {
                 let (line, column) = lines.at(s, start);
                 out.push(Node::Error(ParseError {
-                    message: format!("`{{{{< /{name} >}}}}` closes a macro that was never opened"),
+                    message: format!("`{}` closes a macro that was never opened", &s[start..end]),
                     line,
                     column,
                     source: s[start..end].to_owned(),

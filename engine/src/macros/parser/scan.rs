@@ -7,6 +7,8 @@ pub(super) struct Scanner<'a> {
     pub(super) s: &'a str,
     pub(super) pos: usize,
     pub(super) limit: usize,
+    /// The tag's closing delimiter: `>}}`, or `%}}` for the Markdown form.
+    pub(super) end: &'static str,
 }
 
 impl Scanner<'_> {
@@ -29,9 +31,11 @@ impl Scanner<'_> {
         self.pos += rest.len() - rest.trim_start().len();
     }
     pub(super) fn at_end_marker(&self) -> bool {
-        self.s[self.pos..].starts_with(">}}")
+        let rest = &self.s[self.pos..];
+        rest.starts_with(self.end) || (rest.starts_with('/') && rest[1..].starts_with(self.end))
     }
-    /// A bare word: up to white space, `=`, `"`, `` ` ``, `>}}` or `/>}}`.
+    /// A bare word: up to white space, `=`, `"`, `` ` ``, or the closing delimiter (`>}}`,
+    /// `/>}}`; `%}}`, `/%}}` in the Markdown form).
     pub(super) fn word(&mut self) -> String {
         let start = self.pos;
         while let Some(c) = self.peek() {
@@ -40,7 +44,6 @@ impl Scanner<'_> {
                 || c == '"'
                 || c == '`'
                 || self.at_end_marker()
-                || self.s[self.pos..].starts_with("/>}}")
             {
                 break;
             }
@@ -96,8 +99,8 @@ impl Scanner<'_> {
     }
     pub(super) fn find_end(&self, limit: usize) -> Option<usize> {
         self.s[self.pos..limit.max(self.pos)]
-            .find(">}}")
-            .map(|k| self.pos + k + 3)
+            .find(self.end)
+            .map(|k| self.pos + k + self.end.len())
     }
 }
 

@@ -223,6 +223,22 @@ fn hugo_forms_table() {
             "{{< time.inline >}}{{< /time.inline >}}",
             &[r#"time.inline [] {} """#],
         ),
+        // `{{% %}}`: the same tag grammar, Markdown form (see `markdown_form` below).
+        (
+            "{{% notice tip %}}**Hi**{{% /notice %}}",
+            &[r#"notice ["tip"] {} "**Hi**""#],
+        ),
+        ("{{% kbd Ctrl+C /%}}", &[r#"kbd ["Ctrl+C"] {} -"#]),
+        (
+            r#"{{% a x="50%}}" %}}"#,
+            &[r#"a [] {"x":"50%}}"} -"#],
+        ),
+        (
+            "{{% a %}}{{< b >}}in{{< /b >}}{{% /a %}}",
+            &[r#"a [] {} "{{< b >}}in{{< /b >}}""#, r#"b [] {} "in""#],
+        ),
+        // Tags pair by name whatever their form.
+        ("{{% a %}}x{{< /a >}}", &[r#"a [] {} "x""#]),
     ];
     for (src, want) in table {
         assert_eq!(calls(src), *want, "{src}");
@@ -254,4 +270,29 @@ fn code_follows_commonmark_and_escapes_are_unescaped_everywhere() {
     );
     assert_eq!(text("    {{</* a */>}}\n"), "    {{< a >}}\n");
     assert_eq!(text("{{</* a */>}}"), "{{< a >}}");
+}
+
+#[test]
+fn markdown_form() {
+    let nodes = parse("{{% details x %}}\n*a*\n{{% /details %}} {{< details >}}b{{< /details >}}");
+    assert!(call(&nodes[0]).markdown);
+    assert!(!call(&nodes[2]).markdown);
+    // A `>}}` does not end a `{{%` tag, and `%}}` does not end a `{{<` one.
+    assert_eq!(calls("{{% a b>}}c %}}"), [r#"a ["b>}}c"] {} -"#]);
+    assert_eq!(calls("{{< a b%}}c >}}"), [r#"a ["b%}}c"] {} -"#]);
+    // Errors name the form that was written.
+    assert_eq!(text("{{% a"), "[error: `{{%` is never closed with `%}}`] a");
+    assert_eq!(
+        text("{{% /a x %}}"),
+        "[error: a closing tag takes no arguments: {{% /a %}}]"
+    );
+    assert_eq!(
+        text("{{% /a %}}"),
+        "[error: `{{% /a %}}` closes a macro that was never opened]"
+    );
+    assert_eq!(text("{{%/* a */%}}"), "{{% a %}}");
+    assert_eq!(
+        text("{{%/* a %}}"),
+        "[error: escaped macro `{{%/*` is never closed with `*/%}}`]/* a %}}"
+    );
 }
