@@ -3,23 +3,34 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 2
+# version: 3
 # params:
-#   id: str, optional -- user/id, a gist id or URL; else the positional argument(s): [user] id
-#   user: str, optional -- the gist owner's GitHub user name
-#   file: str, optional -- show only this file of the gist
-#   *parts: str -- [user] id, when id is not given by name
+#   user: str, optional, position 0 -- the gist owner's GitHub user name (alone: user/id or a URL)
+#   id: str, optional, position 1 -- the gist id (or user/id, or a gist URL)
+#   file: str, optional, position 2 -- link to this file of the gist
 # ---
-"""A GitHub gist, embedded with GitHub's script and a plain link for readers without JavaScript.
+"""A link to a GitHub gist: Hugo's ``gist`` shortcode, with the same parameters, but no
+GitHub script (so no request to GitHub until the reader follows the link).
 
-Usage: ``{{< gist octocat/6cad326836d38bd3a7ae >}}``, ``{{< gist octocat 6cad326836d38bd3a7ae >}}``,
-``{{< gist "https://gist.github.com/octocat/6cad326836d38bd3a7ae" file="hello.rb" >}}``.
+Usage: ``{{< gist octocat 6cad326836d38bd3a7ae >}}``,
+``{{< gist octocat 6cad326836d38bd3a7ae hello.rb >}}``,
+``{{< gist octocat/6cad326836d38bd3a7ae >}}``,
+``{{< gist id="https://gist.github.com/octocat/6cad326836d38bd3a7ae" file="hello.rb" >}}``.
 
-Parameters:
-    id (str, or the first positional argument): ``user/id``, a bare gist id, or a
-        gist.github.com URL. With two positional arguments, they are the user and the id.
-    user (str, optional): the gist owner's GitHub user name.
-    file (str, optional): show only this file of the gist.
+Parameters (Hugo's, with Hugo's meaning and positions):
+    user (str, or the first positional argument): the gist owner's GitHub user name.
+    id (str, or the second positional argument): the gist id.
+    file (str, or the third positional argument): the one file of the gist to show.
+
+bDS extras: ``id`` (or a lone first argument) may also be ``user/id``, a bare gist id (an
+anonymous gist) or a gist.github.com URL; a ``user`` given by name wins over the URL's.
+
+How it differs from Hugo: Hugo writes GitHub's embed script, which loads the gist (and
+GitHub's tracking) in the reader's browser; bDS writes a plain link instead,
+``<div class="embed embed-gist"><a href="https://gist.github.com/USER/ID">View the gist on
+GitHub</a></div>``. With ``file``, the link says "View FILE on GitHub" and points at the file's
+anchor on the gist's page (``#file-`` and the name, lowercase, other characters than ASCII
+letters, digits, ``_`` and ``-`` as ``-``). Hugo deprecated its gist shortcode in v0.143.0.
 """
 import html
 import re
@@ -29,14 +40,8 @@ GIST_ID = re.compile(r"[0-9A-Fa-f]{1,64}")
 URL = re.compile(
     r"(?:https?:)?//gist\.github\.com/([^?#]*)(?:\?[^#]*)?(?:#.*)?", re.IGNORECASE | re.DOTALL
 )
-# Characters left as they are in a query value; everything else is percent-encoded (UTF-8).
-UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def percent_encode(value):
-    return "".join(
-        ch if ch in UNRESERVED else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in value
-    )
+# Characters kept as they are in a file's anchor (lowercased); every other one becomes "-".
+ANCHOR = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def text(name, value):
@@ -59,17 +64,22 @@ def split_reference(value):
     raise ValueError(f"not a gist id, user/id or gist URL: {value!r}")
 
 
+def anchor(file):
+    """GitHub's anchor of a file on a gist's page: ``hello_world.rb`` -> ``file-hello_world-rb``."""
+    return "file-" + "".join(ch if ch in ANCHOR else "-" for ch in file.lower())
+
+
 def render(context):
     params = context.get("params") or {}
     args = context.get("args") or []
-    raw = params.get("id")
-    user = params.get("user")
-    if raw is None and len(args) >= 2 and user is None:
-        user, raw = args[0], args[1]
-    elif raw is None and args:
-        raw = args[0]
+    user = params.get("user", args[0] if args else None)
+    raw = params.get("id", args[1] if len(args) > 1 else None)
+    file = params.get("file", args[2] if len(args) > 2 else None)
     if raw is None:
-        raise ValueError("gist needs an id: {{< gist user/0123456789abcdef >}}")
+        # A lone value (the first positional argument): user/id, a bare id or a URL.
+        user, raw = None, user
+    if raw is None:
+        raise ValueError("gist needs an id: {{< gist user 0123456789abcdef >}}")
     url_user, gist = split_reference(text("id", raw))
     if user is None:
         user = url_user
@@ -80,18 +90,16 @@ def render(context):
     if not GIST_ID.fullmatch(gist):
         raise ValueError(f"not a gist id: {gist!r}")
     page = "https://gist.github.com/" + (f"{user}/{gist}" if user else gist)
-    script = page + ".js"
-    file = params.get("file")
+    label = "View the gist on GitHub"
     if file is not None:
         file = text("file", file)
         if not file:
             raise ValueError("file must not be empty")
-        script += "?file=" + percent_encode(file)
+        page += "#" + anchor(file)
+        label = f"View {file} on GitHub"
     return {
         "html": (
-            '<div class="embed embed-gist">'
-            f'<script src="{html.escape(script)}"></script>'
-            f'<noscript><a href="{html.escape(page)}">View the gist on GitHub</a></noscript>'
-            "</div>"
+            f'<div class="embed embed-gist"><a href="{html.escape(page)}">'
+            f"{html.escape(label)}</a></div>"
         )
     }

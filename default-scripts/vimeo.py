@@ -3,31 +3,52 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 2
+# version: 3
 # params:
 #   id: str, required, position 0 -- the numeric video id, or a vimeo.com URL
+#   title: str, default "Vimeo video" -- the iframe's accessible title
+#   allowFullScreen: bool, default true -- let the player go full screen
+#   loading: [eager, lazy], default lazy -- the iframe's loading attribute
+#   class: str, optional -- more classes for the wrapping div, after "embed embed-vimeo"
 #   hash: str, optional -- the privacy hash of an unlisted video (also read from its URL)
 #   start: int, optional -- start time in seconds
-#   title: str, default "Vimeo video" -- the iframe's accessible title
 #   dnt: bool, default true -- ask Vimeo not to track the viewer (dnt=1)
 # ---
-"""A Vimeo embed that asks Vimeo not to track the viewer.
+"""A Vimeo embed that asks Vimeo not to track the viewer: Hugo's ``vimeo`` shortcode, with the
+same parameters, and a few more.
 
-Usage: ``{{< vimeo 76979871 >}}`` or
-``{{< vimeo id="https://vimeo.com/76979871" start=30 title="Showreel" >}}``.
+Usage: ``{{< vimeo 76979871 >}}``,
+``{{< vimeo id="https://vimeo.com/76979871" start=30 title="Showreel" loading=eager >}}``.
 
-Parameters:
+Parameters (Hugo's, with Hugo's meaning):
     id (int or str, or the first positional argument): the numeric video id, or a vimeo.com /
         player.vimeo.com URL (``https://vimeo.com/123``, ``https://vimeo.com/channels/x/123``,
         ``https://player.vimeo.com/video/123``, ``https://vimeo.com/123/abcdef0123`` for an
         unlisted video).
+    title (str, default "Vimeo video"): the iframe's accessible title.
+    allowFullScreen (bool, default true): let the player go full screen.
+    loading ("eager" or "lazy", default "lazy"): the iframe's ``loading`` attribute.
+    class (str, optional): more classes for the wrapping ``<div>``.
+
+bDS extras:
     hash (str, optional): the privacy hash of an unlisted video (also read from its URL).
     start (int, optional): start time in seconds.
-    title (str, default "Vimeo video"): the iframe's accessible title.
     dnt (bool, default true): ask Vimeo not to track the viewer (``dnt=1``).
+
+How it differs from Hugo:
+    - ``dnt=1`` by default (Hugo: only with ``privacy.vimeo.enableDNT``); ``dnt=false`` turns
+      it off.
+    - ``loading`` defaults to "lazy" (Hugo: none, so "eager").
+    - The wrapper is ``<div class="embed embed-vimeo">`` (``class`` adds to it) and there are
+      no inline styles: the site's CSS sizes the player. Hugo writes inline styles unless
+      ``class`` is given, which then replaces them.
+    - ``id`` may be a Vimeo URL; only the first positional argument is read (old Hugo versions
+      took the class and title as the second and third; the engine warns about them).
+    - ``allowFullScreen`` takes true/false (Hugo also takes 1/0).
 """
-import html
 import re
+
+from html_utils import attrs, escape_attr
 
 NUMERIC_ID = re.compile(r"[0-9]{1,20}")
 HASH = re.compile(r"[0-9A-Fa-f]{6,64}")
@@ -87,12 +108,24 @@ def render(context):
         if not isinstance(start, int) or isinstance(start, bool) or start < 0:
             raise ValueError(f"start must be a whole number of seconds, not {start!r}")
         src += f"#t={start}s"
-    title = html.escape(str(params.get("title", "Vimeo video")))
-    return {
-        "html": (
-            '<div class="embed embed-vimeo">'
-            f'<iframe src="{html.escape(src)}" title="{title}" loading="lazy" '
-            'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>'
-            "</div>"
-        )
+    loading = params.get("loading", "lazy")
+    if loading not in ("eager", "lazy"):
+        raise ValueError(f'loading must be "eager" or "lazy", not {loading!r}')
+    full_screen = flag(params, "allowFullScreen", True)
+    extra_class = params.get("class", "")
+    if isinstance(extra_class, (int, float)) and not isinstance(extra_class, bool):
+        extra_class = str(extra_class)
+    if not isinstance(extra_class, str):
+        raise ValueError(f"class must be text, not {extra_class!r}")
+    allow = "autoplay; fullscreen; picture-in-picture"
+    if not full_screen:
+        allow = "autoplay; picture-in-picture"
+    iframe = {
+        "src": src,
+        "title": str(params.get("title", "Vimeo video")),
+        "loading": loading,
+        "allow": allow,
+        "allowfullscreen": full_screen,
     }
+    classes = " ".join(["embed embed-vimeo"] + extra_class.split())
+    return {"html": f'<div class="{escape_attr(classes)}"><iframe{attrs(iframe)}></iframe></div>'}

@@ -56,6 +56,7 @@ pub use imports::{
 };
 pub use limits::{CallOptions, Clock, Limits};
 pub use macros::{
+    Alias, CONFIG_FILE, ConfigError, ProjectConfig, parse_config,
     BuildEvent, BuildOptions, BuildSummary, Diagnostic, DocOutput, Document, Expansion, MacroCall,
     MacroMetrics, Node, ParseError, Project, ProjectError, Severity, TransformOutcome,
     TransformStep, error_marker, parse, typed,

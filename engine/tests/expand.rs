@@ -360,3 +360,52 @@ fn an_unknown_paired_macro_keeps_its_inner_content_beside_the_marker() {
     assert_eq!(out.diagnostics.len(), 1);
     assert_eq!(out.diagnostics[0].kind, "unknown-macro");
 }
+
+#[test]
+fn markdown_form_hands_its_inner_over_as_html_and_keeps_its_output() {
+    let (_d, p) = project(1, &[("box", BOX), ("echo", ECHO), ("upper", UPPER)]);
+    // `{{% %}}`: inner Markdown (nested calls expanded first) rendered to HTML for the macro.
+    let out = p
+        .expand(
+            "{{% box %}}\n**bold** {{< upper x >}}\n\n| a |\n|---|\n{{% /box %}} {{< box >}}*raw*{{< /box >}}",
+            &post(),
+            &json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        out.html,
+        "<div class=\"note\"><p><strong>bold</strong> <b>X</b></p>\n<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n</table>\n</div> <div class=\"note\">*raw*</div>"
+    );
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    // Self-closing and unpaired `{{% %}}` calls get no inner at all.
+    let out = p.expand("{{% echo a=1 /%}}", &post(), &json!({})).unwrap();
+    assert_eq!(out.html, r#"[{"a": 1}, [], null]"#);
+}
+
+#[test]
+fn a_project_aliases_theme_names_to_its_macros() {
+    let (d, p) = project(1, &[("box", BOX), ("echo", ECHO), ("upper", UPPER)]);
+    std::fs::write(
+        d.path().join("bds.toml"),
+        "[aliases]\nalert = \"box\"\nhint = { macro = \"box\", params = { kind = \"tip\" } }\nupper = \"echo\"\nghost = \"nothing\"\n",
+    )
+    .unwrap();
+    let src = "{{< alert >}}a{{< /alert >}} {{< hint >}}b{{< /hint >}} {{< hint kind=warn >}}c{{< /hint >}} {{< upper x >}} {{< ghost >}}";
+    let out = p.expand(src, &post(), &json!({})).unwrap();
+    assert_eq!(
+        out.html,
+        "<div class=\"note\">a</div> <div class=\"tip\">b</div> <div class=\"warn\">c</div> [{}, [\"x\"], null] \
+<span class=\"bds-macro-error\" data-macro=\"ghost\">ghost: no enabled macro named `nothing` (the alias `ghost` in bds.toml runs it)</span>"
+    );
+    assert_eq!(out.diagnostics.len(), 1);
+    // An edit of the file applies to the next render; a broken file is an error naming it.
+    std::fs::write(d.path().join("bds.toml"), "[aliases]\nalert = \"upper\"\n").unwrap();
+    let out = p.expand("{{< alert y >}}", &post(), &json!({})).unwrap();
+    assert_eq!(out.html, "<b>Y</b>");
+    std::fs::write(d.path().join("bds.toml"), "[aliases]\nalert = 3\n").unwrap();
+    let err = p.expand("{{< alert y >}}", &post(), &json!({})).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("{}: ", d.path().join("bds.toml").display())),
+        "{err}"
+    );
+}

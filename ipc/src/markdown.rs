@@ -52,19 +52,52 @@ pub fn markdown_to_html(text: &str, inline: bool) -> String {
     out
 }
 
-/// Writes tables as the GFM specification prints them (pulldown-cmark's own writer puts no
-/// line breaks between the tags and uses `style` for alignment).
+/// `&`, `<`, `>` and `"` as entities, as the CommonMark reference renderer escapes text.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes what the specifications print where pulldown-cmark's own writer differs: tables
+/// (it puts no line breaks between the tags and uses `style` for alignment), and `"` in text
+/// and code (it leaves it as it is; the specifications write `&quot;`).
 #[derive(Default)]
 struct Tables {
     align: Vec<Alignment>,
     in_head: bool,
     body_open: bool,
     column: usize,
+    /// Inside an image, text is its `alt` attribute, which pulldown-cmark escapes itself.
+    images: usize,
 }
 
 impl Tables {
     fn rewrite<'a>(&mut self, event: Event<'a>) -> Event<'a> {
         let html: CowStr<'a> = match &event {
+            Event::Start(Tag::Image { .. }) => {
+                self.images += 1;
+                return event;
+            }
+            Event::End(TagEnd::Image) => {
+                self.images = self.images.saturating_sub(1);
+                return event;
+            }
+            Event::Text(text) if self.images == 0 => {
+                if !text.contains('"') {
+                    return event;
+                }
+                escape(text).into()
+            }
+            Event::Code(code) if self.images == 0 => format!("<code>{}</code>", escape(code)).into(),
             Event::Start(Tag::Table(align)) => {
                 self.align = align.clone();
                 self.body_open = false;
@@ -145,6 +178,11 @@ mod tests {
             md("| abc | def |\n| --- | --- |\n", false),
             "<table>\n<thead>\n<tr>\n<th>abc</th>\n<th>def</th>\n</tr>\n</thead>\n</table>\n"
         );
+        // `"` in text and code, as the reference renderer writes it (CommonMark example 347's
+        // code span; quotes in text like example 33's `&quot;`).
+        assert_eq!(md("\"a\" `\"b\"`", false), "<p>&quot;a&quot; <code>&quot;b&quot;</code></p>\n");
+        assert_eq!(md("```\n\"x\"\n```", false), "<pre><code>&quot;x&quot;\n</code></pre>\n");
+        assert_eq!(md("![a \"q\"](/i.png)", false), "<p><img src=\"/i.png\" alt=\"a &quot;q&quot;\" /></p>\n");
         // GFM example 491.
         assert_eq!(md("~~Hi~~ Hello, world!\n", false), "<p><del>Hi</del> Hello, world!</p>\n");
     }

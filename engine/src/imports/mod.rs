@@ -55,6 +55,13 @@ pub fn utility_name_problem(slug: &str) -> Option<String> {
              rename the file, e.g. to {suggestion}.py"
         ));
     }
+    if slug == "bds_markdown" {
+        return Some(
+            "a utility cannot be named `bds_markdown`: that is the engine's built-in Markdown \
+             module; rename the file, e.g. to markdown_utils.py"
+                .to_owned(),
+        );
+    }
     if is_stdlib_module(slug) {
         return Some(format!(
             "a utility cannot be named `{slug}`: that is a Python standard-library module, which \

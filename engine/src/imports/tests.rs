@@ -96,6 +96,13 @@ fn utility_names_must_be_importable_and_not_the_stdlibs() {
     );
     assert!(utility_name_problem("class").is_some());
     assert!(utility_name_problem("2fast").is_some());
+    assert_eq!(
+        utility_name_problem("bds_markdown").as_deref(),
+        Some(
+            "a utility cannot be named `bds_markdown`: that is the engine's built-in Markdown \
+             module; rename the file, e.g. to markdown_utils.py"
+        )
+    );
 }
 
 fn utilities(entries: &[(&str, &str)]) -> Utilities {

@@ -151,6 +151,28 @@ impl Project {
             };
             out.insert(e.slug, hash);
         }
+        // An alias stands for its target and its default parameters; it wins over a script of
+        // its name, and names nothing when its target is not an enabled macro.
+        for (name, alias) in &self.config()?.aliases {
+            match out.get(&alias.target) {
+                Some(hash) => {
+                    let mut digest = <sha2::Sha256 as sha2::Digest>::new();
+                    for part in [
+                        hash.as_bytes(),
+                        alias.target.as_bytes(),
+                        Value::Object(alias.params.clone()).to_string().as_bytes(),
+                    ] {
+                        sha2::Digest::update(&mut digest, part);
+                        sha2::Digest::update(&mut digest, [0]);
+                    }
+                    let key = crate::script::hex(&sha2::Digest::finalize(digest));
+                    out.insert(name.clone(), key);
+                }
+                None => {
+                    out.remove(name);
+                }
+            }
+        }
         Ok(out)
     }
 
@@ -171,6 +193,7 @@ impl Project {
             trees.push(tree);
         }
         let metadata = call_metadata(&calls);
+        let config = self.config()?;
         let mut html: Vec<Option<String>> = vec![None; calls.len()];
         let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
         let mut deps: Vec<DocDeps> = vec![DocDeps::default(); docs.len()];
@@ -210,12 +233,25 @@ impl Project {
             for id in (0..calls.len()).filter(|&i| calls[i].height == height) {
                 let c = &calls[id];
                 let name = &c.call.name;
+                let alias = config.aliases.get(name);
                 let resolved = macros.get(name);
                 deps[c.doc]
                     .macros
                     .insert(name.clone(), resolved.cloned().unwrap_or_default());
-                let Some(hash) = resolved else {
-                    let message = format!("no enabled macro named `{name}`");
+                // An alias runs its target (see `config`).
+                let target = match alias {
+                    Some(a) => macros.get(&a.target).map(|h| (a.target.as_str(), h)),
+                    None => resolved.map(|h| (name.as_str(), h)),
+                };
+                let (Some(_), Some((slug, hash))) = (resolved, target) else {
+                    let message = match alias {
+                        Some(a) => format!(
+                            "no enabled macro named `{}` (the alias `{name}` in {} runs it)",
+                            a.target,
+                            super::CONFIG_FILE
+                        ),
+                        None => format!("no enabled macro named `{name}`"),
+                    };
                     // Nothing is lost: a paired call keeps its (expanded) inner content after
                     // the marker.
                     let inner = c
@@ -227,8 +263,8 @@ impl Project {
                     diagnostics[c.doc].push(diag(c, "unknown-macro", message, Vec::new()));
                     continue;
                 };
-                *deps[c.doc].usages.entry(name.clone()).or_default() += 1;
-                let loaded = match self.load(name, hash) {
+                *deps[c.doc].usages.entry(slug.to_owned()).or_default() += 1;
+                let loaded = match self.load(slug, hash) {
                     Ok(l) => l,
                     Err(e) => {
                         html[id] = Some(error_marker(name, &e.to_string()));
@@ -241,9 +277,15 @@ impl Project {
                         continue;
                     }
                 };
+                let mut given = c.call.params.clone();
+                if let Some(a) = alias {
+                    for (k, v) in &a.params {
+                        given.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
                 let params = match &loaded.params {
-                    None => c.call.params.clone(),
-                    Some(decls) => match crate::check_call(decls, &c.call.params, &c.call.args) {
+                    None => given,
+                    Some(decls) => match crate::check_call(decls, &given, &c.call.args) {
                         Ok(checked) => {
                             for w in checked.warnings {
                                 diagnostics[c.doc].push(diag_as(

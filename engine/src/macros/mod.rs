@@ -15,6 +15,7 @@
 //! that step is kept and the step is reported.
 
 mod build;
+mod config;
 mod deps;
 mod expand;
 mod parser;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use build::{BuildEvent, BuildOptions, BuildSummary, DocOutput, Document};
+pub use config::{Alias, CONFIG_FILE, ConfigError, ProjectConfig, parse_config};
 pub use parser::{MacroCall, Node, ParseError, parse, typed};
 
 use resolve::{Loaded, UtilitySet};
@@ -61,6 +63,9 @@ pub enum ProjectError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Engine(#[from] crate::EngineError),
+    /// The project's `bds.toml` cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// How bad a [`Diagnostic`] is.
@@ -178,6 +183,8 @@ pub struct Project {
     last_site: Arc<Mutex<Option<(Value, SharedValue)>>>,
     /// The utilities last read, re-read when one of their hashes changes.
     utilities: Arc<Mutex<Arc<UtilitySet>>>,
+    /// `bds.toml`, read again when it changes.
+    config: Arc<Mutex<config::ConfigFile>>,
 }
 
 impl std::fmt::Debug for Project {
@@ -216,7 +223,6 @@ impl Project {
     /// Uses an already open store and pool.
     pub fn new(store: ScriptStore, pool: Pool) -> Self {
         Self {
-            store,
             pool,
             schemas: Arc::new(Schemas {
                 post: compile_schema(POST_SCHEMA),
@@ -230,7 +236,17 @@ impl Project {
             result_cache: true,
             last_site: Arc::default(),
             utilities: Arc::default(),
+            config: Arc::new(Mutex::new(config::ConfigFile::new(store.root()))),
+            store,
         }
+    }
+
+    /// The project's configuration (`bds.toml`) as it is now.
+    pub fn config(&self) -> Result<Arc<ProjectConfig>, ConfigError> {
+        self.config
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .current()
     }
 
     /// Options for macro calls (default: 250 ms, 128 MiB, frozen clock).

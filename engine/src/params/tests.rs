@@ -389,8 +389,20 @@ fn bundled_macros_declare_parameters_that_accept_their_golden_calls() {
                 continue;
             }
             let ctx = &case["context"];
-            let params = ctx["params"].as_object().cloned().unwrap_or_default();
+            let mut params = ctx["params"].as_object().cloned().unwrap_or_default();
             let args = ctx["args"].as_array().cloned().unwrap_or_default();
+            // Some cases hold the context as the engine delivers it, with positional values
+            // also bound by name: the call as written had them positionally only.
+            for d in &decls {
+                if let Some(n) = d.position.map(|n| n as usize)
+                    && let Some(arg) = args.get(n)
+                    && params.get(&d.name).is_some_and(|p| {
+                        p == arg || p.as_str().is_some_and(|t| arg.to_string() == t)
+                    })
+                {
+                    params.remove(&d.name);
+                }
+            }
             let out = check_call(&decls, &params, &args)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(out.warnings, Vec::<String>::new(), "{}", path.display());
