@@ -261,12 +261,13 @@ export interface Diagnostics {
  * | `unreadable` | the file is not UTF-8, or too large; it was left untouched (`path`) |
  * | `not-a-project` | the folder has no `scripts/`: open it with `create: true` (`path`) |
  * | `io` | the disk refused (`path`) |
+ * | `config` | the project's `bds.toml` cannot be used: fix the file (`path`) |
  * | `index` | the index could not be used; it is rebuilt from the files on the next open |
  * | `worker-unavailable` | the worker binary is missing or could not start |
  * | `closed` | the engine was closed |
  * | `internal` | a bug in the engine (please report); the engine stays usable |
  */
-export type ErrorCode = 'compile' | 'runtime' | 'timeout' | 'memory' | 'output-too-large' | 'abi-violation' | 'worker-crash' | 'invalid-argument' | 'invalid-name' | 'not-found' | 'already-exists' | 'conflict' | 'unreadable' | 'not-a-project' | 'io' | 'index' | 'worker-unavailable' | 'closed' | 'internal'
+export type ErrorCode = 'compile' | 'runtime' | 'timeout' | 'memory' | 'output-too-large' | 'abi-violation' | 'worker-crash' | 'invalid-argument' | 'invalid-name' | 'not-found' | 'already-exists' | 'conflict' | 'unreadable' | 'not-a-project' | 'io' | 'config' | 'index' | 'worker-unavailable' | 'closed' | 'internal'
 
 /** A rendered post. */
 export interface Expansion {

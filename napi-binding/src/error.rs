@@ -25,6 +25,7 @@ use napi_derive::napi;
 /// | `unreadable` | the file is not UTF-8, or too large; it was left untouched (`path`) |
 /// | `not-a-project` | the folder has no `scripts/`: open it with `create: true` (`path`) |
 /// | `io` | the disk refused (`path`) |
+/// | `config` | the project's `bds.toml` cannot be used: fix the file (`path`) |
 /// | `index` | the index could not be used; it is rebuilt from the files on the next open |
 /// | `worker-unavailable` | the worker binary is missing or could not start |
 /// | `closed` | the engine was closed |
@@ -47,6 +48,7 @@ pub enum ErrorCode {
     Unreadable,
     NotAProject,
     Io,
+    Config,
     Index,
     WorkerUnavailable,
     Closed,
@@ -238,6 +240,14 @@ impl From<ProjectError> for Failure {
             }
             ProjectError::Store(e) => e.into(),
             ProjectError::Engine(e) => e.into(),
+            ProjectError::Config(e) => {
+                let message = e.to_string();
+                let (bds_engine::ConfigError::Io { path, .. }
+                | bds_engine::ConfigError::Invalid { path, .. }) = e;
+                let mut f = Failure::new(ErrorCode::Config, message);
+                f.fields.path = Some(path.display().to_string());
+                f
+            }
         }
     }
 }
