@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 3
+# version: 4
 # params:
 #   lang: str, position 0, optional -- the language, e.g. python (class="language-python")
 #   code: str, optional -- the code itself, when the tag is not paired
@@ -39,18 +39,14 @@ Blank lines at the start and end are dropped, line endings become ``\\n``, tabs 
 """
 import html
 
-from code_utils import dedent, flag, language, source_of, split_lines
+from code_utils import dedent, flag, source_and_language, split_lines
 
 
 def render(context):
     params = context.get("params") or {}
     args = context.get("args") or []
-    source = source_of(
-        params,
-        context.get("inner"),
-        "code needs some code: {{< code python >}}…{{< /code >}}",
-    )
-    lang = language(params.get("lang", args[0] if args else None))
+    missing = "code needs some code: {{< code python >}}…{{< /code >}}"
+    source, lang = source_and_language(params, args, context.get("inner"), missing)
     linenos = flag(params, "linenos", False)
     lines = split_lines(source)
     if flag(params, "dedent", True):

@@ -1,9 +1,10 @@
 # ---
 # title: Code block helpers
 # kind: utility
-# version: 1
+# version: 2
 # ---
-"""Helpers shared by the code-block macros (``code``, ``highlight``): ``import code_utils``.
+"""Helpers shared by the code-block macros (``code``, ``highlight``; ``details`` takes ``flag``):
+``import code_utils``.
 
     flag(params, name, default)    a true/false parameter (a boolean, or "true"/"false" in any
                                    case); anything else raises ValueError naming the parameter
@@ -15,6 +16,9 @@
     dedent(lines)                  the lines without the spaces and tabs common to all of them
     language(value)                a language name (``python``, ``c++``, ``objective-c``),
                                    stripped and lowercased; None stays None; ValueError otherwise
+    source_and_language(params, args, inner, missing)
+                                   (source, lang) of a code-block call: ``source_of`` and the
+                                   ``language`` of ``lang=`` or the first positional argument
 
 Written with ``re`` and ``str`` only, so the app's interpreter (RustPython, whose standard
 library follows CPython 3.14) and CPython 3.11 agree: ``textwrap.dedent`` changed in 3.14.
@@ -95,3 +99,10 @@ def language(value):
     if not isinstance(value, str) or not LANG.fullmatch(value.strip()):
         raise ValueError(f"lang must be a language name like python or c++, not {value!r}")
     return value.strip().lower()
+
+
+def source_and_language(params, args, inner, missing):
+    """(source, lang) of a code-block call: its code (``source_of``, ``missing`` the message
+    when there is none) and its ``language``, from ``lang=`` or the first positional argument."""
+    source = source_of(params, inner, missing)
+    return source, language(params.get("lang", args[0] if args else None))

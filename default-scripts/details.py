@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 3
+# version: 4
 # params:
 #   summary: str, position 0, optional -- the visible line (Markdown); default Details, or Spoiler
 #   open: bool, default false -- start expanded
@@ -43,16 +43,8 @@ How it differs from Hugo: the summary may be given positionally; ``class`` defau
 error; the HTML is written on fewer lines.
 """
 import bds_markdown
+from code_utils import flag
 from html_utils import attrs
-
-
-def flag(params, name, default):
-    value = params.get(name, default)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, not {value!r}")
-    return value
 
 
 def text(params, name):

@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 3
+# version: 4
 # params:
 #   user: str, optional, position 0 -- the gist owner's GitHub user name (alone: user/id or a URL)
 #   id: str, optional, position 1 -- the gist id (or user/id, or a gist URL)
@@ -35,6 +35,8 @@ letters, digits, ``_`` and ``-`` as ``-``). Hugo deprecated its gist shortcode i
 import html
 import re
 
+from html_utils import text_or_int
+
 USER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 GIST_ID = re.compile(r"[0-9A-Fa-f]{1,64}")
 URL = re.compile(
@@ -42,14 +44,6 @@ URL = re.compile(
 )
 # Characters kept as they are in a file's anchor (lowercased); every other one becomes "-".
 ANCHOR = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
-def text(name, value):
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"{name} must be text, not {value!r}")
 
 
 def split_reference(value):
@@ -80,11 +74,11 @@ def render(context):
         user, raw = None, user
     if raw is None:
         raise ValueError("gist needs an id: {{< gist user 0123456789abcdef >}}")
-    url_user, gist = split_reference(text("id", raw))
+    url_user, gist = split_reference(text_or_int("id", raw))
     if user is None:
         user = url_user
     if user is not None:
-        user = text("user", user)
+        user = text_or_int("user", user)
         if not USER.fullmatch(user):
             raise ValueError(f"not a GitHub user name: {user!r}")
     if not GIST_ID.fullmatch(gist):
@@ -92,7 +86,7 @@ def render(context):
     page = "https://gist.github.com/" + (f"{user}/{gist}" if user else gist)
     label = "View the gist on GitHub"
     if file is not None:
-        file = text("file", file)
+        file = text_or_int("file", file)
         if not file:
             raise ValueError("file must not be empty")
         page += "#" + anchor(file)

@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # params:
 #   lang: str, position 0, optional -- the language, e.g. go (class="language-go" data-lang="go")
 #   options: str, position 1, optional -- Hugo's options: "linenos=table, hl_lines=8 15-17, linenostart=9"
@@ -68,7 +68,7 @@ import html
 import re
 import warnings
 
-from code_utils import flag, language, source_of, split_lines
+from code_utils import flag, source_and_language, split_lines
 from html_utils import attrs
 
 KNOWN = (
@@ -167,12 +167,8 @@ def line_prefix(options, context):
 def render(context):
     params = context.get("params") or {}
     args = context.get("args") or []
-    source = source_of(
-        params,
-        context.get("inner"),
-        "highlight needs some code: {{< highlight go >}}…{{< /highlight >}}",
-    )
-    lang = language(params.get("lang", args[0] if args else None))
+    missing = "highlight needs some code: {{< highlight go >}}…{{< /highlight >}}"
+    source, lang = source_and_language(params, args, context.get("inner"), missing)
 
     options = {}
     raw = params.get("options", args[1] if len(args) > 1 else None)

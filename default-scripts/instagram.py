@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # params:
 #   id: str, required, position 0 -- the post's id (what follows /p/ in its URL), or its URL
 # ---
@@ -31,8 +31,9 @@ this post on Instagram</a></p></blockquote>``, where URL is
 versions took ``hidecaption`` as a second argument; there is no caption to hide here, and the
 engine warns about it.
 """
-import html
 import re
+
+from html_utils import quote_embed, text_or_int
 
 POST_ID = re.compile(r"[A-Za-z0-9_-]{5,64}")
 KINDS = {"p": "p", "reel": "reel", "reels": "reel", "tv": "tv"}
@@ -42,9 +43,7 @@ URL = re.compile(r"(?:https?:)?//([^/?#]*)([^?#]*)(?:\?[^#]*)?(?:#.*)?", re.IGNO
 
 def post(value):
     """(kind, id) from an id or an Instagram URL; kind is "p", "reel" or "tv"."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"id must be text, not {value!r}")
-    text = str(value).strip()
+    text = text_or_int("id", value)
     if POST_ID.fullmatch(text):
         return "p", text
     url = URL.fullmatch(text)
@@ -65,14 +64,6 @@ def render(context):
     if raw is None:
         raise ValueError("instagram needs a post id: {{< instagram CxOWiQNP2MO >}}")
     kind, post_id = post(raw)
-    inner = context.get("inner")
-    if inner is not None and not isinstance(inner, str):
-        raise TypeError(f"inner must be a string or null, not {type(inner).__name__}")
-    quoted = inner.strip() if inner is not None else ""
-    url = html.escape(f"https://www.instagram.com/{kind}/{post_id}/")
-    return {
-        "html": (
-            f'<blockquote class="embed embed-instagram" cite="{url}">{quoted}'
-            f'<p><a href="{url}">View this post on Instagram</a></p></blockquote>'
-        )
-    }
+    url = f"https://www.instagram.com/{kind}/{post_id}/"
+    label = "View this post on Instagram"
+    return {"html": quote_embed("instagram", url, context.get("inner"), label)}

@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 3
+# version: 4
 # params:
 #   id: str, required, position 0 -- the numeric video id, or a vimeo.com URL
 #   title: str, default "Vimeo video" -- the iframe's accessible title
@@ -48,7 +48,7 @@ How it differs from Hugo:
 """
 import re
 
-from html_utils import attrs, escape_attr
+from html_utils import player
 
 NUMERIC_ID = re.compile(r"[0-9]{1,20}")
 HASH = re.compile(r"[0-9A-Fa-f]{6,64}")
@@ -112,20 +112,9 @@ def render(context):
     if loading not in ("eager", "lazy"):
         raise ValueError(f'loading must be "eager" or "lazy", not {loading!r}')
     full_screen = flag(params, "allowFullScreen", True)
-    extra_class = params.get("class", "")
-    if isinstance(extra_class, (int, float)) and not isinstance(extra_class, bool):
-        extra_class = str(extra_class)
-    if not isinstance(extra_class, str):
-        raise ValueError(f"class must be text, not {extra_class!r}")
     allow = "autoplay; fullscreen; picture-in-picture"
     if not full_screen:
         allow = "autoplay; picture-in-picture"
-    iframe = {
-        "src": src,
-        "title": str(params.get("title", "Vimeo video")),
-        "loading": loading,
-        "allow": allow,
-        "allowfullscreen": full_screen,
-    }
-    classes = " ".join(["embed embed-vimeo"] + extra_class.split())
-    return {"html": f'<div class="{escape_attr(classes)}"><iframe{attrs(iframe)}></iframe></div>'}
+    title = str(params.get("title", "Vimeo video"))
+    extra_class = params.get("class", "")  # checked by player
+    return {"html": player("vimeo", src, title, loading, allow, full_screen, extra_class)}

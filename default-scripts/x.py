@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 1
+# version: 2
 # params:
 #   user: str, optional -- the author's user name (@ optional); read from id when that is a URL
 #   id: str, required -- the post's numeric id, or its x.com / twitter.com URL
@@ -30,8 +30,9 @@ reader's browser; bDS asks nothing and writes a static quote with a link,
 ``<blockquote class="embed embed-x" cite="URL"><p><a href="URL">View the post by @USER on
 X</a></p></blockquote>``, where URL is ``https://x.com/USER/status/ID``.
 """
-import html
 import re
+
+from html_utils import quote_embed, text_or_int
 
 USER = re.compile(r"[A-Za-z0-9_]{1,15}")
 POST_ID = re.compile(r"[0-9]{1,20}")
@@ -39,14 +40,6 @@ POST_ID = re.compile(r"[0-9]{1,20}")
 URL = re.compile(r"(?:https?:)?//([^/?#]*)([^?#]*)(?:\?[^#]*)?(?:#.*)?", re.IGNORECASE | re.DOTALL)
 HOSTS = ("x.com", "twitter.com")
 USAGE = '{{< x user="SanDiegoZoo" id="1453110110599868418" >}}'
-
-
-def text(name, value):
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"{name} must be text, not {value!r}")
 
 
 def post(value):
@@ -69,22 +62,14 @@ def render(context):
     raw = params.get("id")
     if raw is None:
         raise ValueError(f"x needs the post's user and id: {USAGE}")
-    url_user, post_id = post(text("id", raw))
+    url_user, post_id = post(text_or_int("id", raw))
     user = params.get("user", url_user)
     if user is None:
         raise ValueError(f"x needs the post's user as well as its id: {USAGE}")
-    user = text("user", user)
+    user = text_or_int("user", user)
     user = user[1:] if user.startswith("@") else user
     if not USER.fullmatch(user):
         raise ValueError(f"not a user name on X: {user!r}")
-    inner = context.get("inner")
-    if inner is not None and not isinstance(inner, str):
-        raise TypeError(f"inner must be a string or null, not {type(inner).__name__}")
-    quoted = inner.strip() if inner is not None else ""
-    url = html.escape(f"https://x.com/{user}/status/{post_id}")
-    return {
-        "html": (
-            f'<blockquote class="embed embed-x" cite="{url}">{quoted}'
-            f'<p><a href="{url}">View the post by @{user} on X</a></p></blockquote>'
-        )
-    }
+    url = f"https://x.com/{user}/status/{post_id}"
+    label = f"View the post by @{user} on X"
+    return {"html": quote_embed("x", url, context.get("inner"), label)}

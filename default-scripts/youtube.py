@@ -3,7 +3,7 @@
 # kind: macro
 # entrypoint: render
 # enabled: true
-# version: 3
+# version: 4
 # params:
 #   id: str, required, position 0 -- the video id, or a youtube.com / youtu.be URL
 #   title: str, default "YouTube video" -- the iframe's accessible title
@@ -56,7 +56,7 @@ on odd input differs between Python versions (the app's interpreter follows CPyt
 """
 import re
 
-from html_utils import attrs, escape_attr
+from html_utils import player
 
 VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # scheme (optional), host, path, query; a fragment is ignored.
@@ -116,11 +116,6 @@ def render(context):
     loading = params.get("loading", "lazy")
     if loading not in ("eager", "lazy"):
         raise ValueError(f'loading must be "eager" or "lazy", not {loading!r}')
-    extra_class = params.get("class", "")
-    if isinstance(extra_class, (int, float)) and not isinstance(extra_class, bool):
-        extra_class = str(extra_class)
-    if not isinstance(extra_class, str):
-        raise ValueError(f"class must be text, not {extra_class!r}")
 
     # Only what differs from the player's defaults, in name order (as Hugo's querify sorts).
     query = [
@@ -146,12 +141,6 @@ def render(context):
         ]
         if wanted
     )
-    iframe = {
-        "src": src,
-        "title": str(params.get("title", "YouTube video")),
-        "loading": loading,
-        "allow": allow,
-        "allowfullscreen": full_screen,
-    }
-    classes = " ".join(["embed embed-youtube"] + extra_class.split())
-    return {"html": f'<div class="{escape_attr(classes)}"><iframe{attrs(iframe)}></iframe></div>'}
+    title = str(params.get("title", "YouTube video"))
+    extra_class = params.get("class", "")  # checked by player
+    return {"html": player("youtube", src, title, loading, allow, full_screen, extra_class)}

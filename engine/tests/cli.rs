@@ -646,7 +646,7 @@ fn build_writes_the_example_site_then_only_what_changed() {
     let o = bds(&["scripts", "show", "html_utils", "--project", &root], None);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "imported by badge, figure, tab, toc\n"
+        "imported by badge, details, figure, gist, highlight, instagram, tab, toc, vimeo, x, youtube\n"
     );
 }
 

@@ -164,10 +164,19 @@ test('runScript: every golden fixture through the addon agrees with CPython', as
   const { engine } = await openProject(t)
   const casesDir = join(REPO, 'fixtures', 'cases')
   let count = 0
+  // JSON.parse rounds integers beyond 2^53 (an X post id), so a JavaScript caller cannot pass
+  // those cases' contexts as they are; the Rust golden test runs them.
+  const unsafe = (v) =>
+    typeof v === 'number' ? Number.isInteger(v) && !Number.isSafeInteger(v) : v !== null && typeof v === 'object' && Object.values(v).some(unsafe)
+  const skipped = []
   for (const slug of readdirSync(casesDir).sort()) {
     for (const name of readdirSync(join(casesDir, slug)).sort()) {
       const c = JSON.parse(readFileSync(join(casesDir, slug, name), 'utf8'))
       const where = `${slug}/${name}`
+      if (unsafe(c.context)) {
+        skipped.push(where)
+        continue
+      }
       const opts = c.entry === 'render' ? undefined : { entry: c.entry }
       const utility = (await engine.readScript(slug)).entry.kind === 'utility'
       // A utility's function is called as a macro that imports it would call it (bless.py).
@@ -187,6 +196,7 @@ test('runScript: every golden fixture through the addon agrees with CPython', as
     }
   }
   assert.equal(count > 200, true, `only ${count} cases`)
+  assert.deepEqual(skipped, ['html_utils/14-text-or-int-number.json', 'x/02-number-id-at-user.json'])
 })
 
 test('runScript: stdout, duration, the default context, options', async (t) => {
@@ -442,13 +452,13 @@ test('build: many posts against one site, with progress; unchanged posts reused;
   const site = { title: 'S', posts: [{ slug: 'a', title: 'Post A', url: '/a/' }] }
   const posts = []
   for (let i = 0; i < 70; i++) {
-    posts.push({ id: `p${i}.md`, content: i % 10 === 0 ? 'see {{< ref a >}}' : 'press {{< kbd X >}}', post: { title: `P${i}` } })
+    posts.push({ id: `p${i}.md`, content: i % 10 === 0 ? 'see [A]({{< relref a >}})' : 'press {{< kbd X >}}', post: { title: `P${i}` } })
   }
   const progress = []
   const first = await engine.build(posts, site, (p) => progress.push(p))
   assert.equal(first.posts.length, 70)
   assert.equal(first.posts[0].id, 'p0.md')
-  assert.equal(first.posts[0].html, 'see <a href="/a/">Post A</a>')
+  assert.equal(first.posts[0].html, 'see [A](/a/)')
   assert.equal(first.posts[1].html, 'press <kbd>X</kbd>')
   assert.deepEqual(
     { posts: first.summary.posts, rendered: first.summary.rendered, reused: first.summary.reused, calls: first.summary.calls },
@@ -460,8 +470,8 @@ test('build: many posts against one site, with progress; unchanged posts reused;
   const again = await engine.build(posts, site)
   assert.equal(again.summary.reused, 70)
   assert.equal(again.posts[0].reused, true)
-  // Which posts call `ref`.
-  const usages = await engine.usages('ref')
+  // Which posts call `relref`.
+  const usages = await engine.usages('relref')
   assert.deepEqual(usages.map((u) => u.post), ['p0.md', 'p10.md', 'p20.md', 'p30.md', 'p40.md', 'p50.md', 'p60.md'])
   assert.equal(usages[0].calls, 1)
   // A post edit renders that post only; a site that is not an object is refused.
@@ -510,7 +520,26 @@ test('warnings, declared parameters and utilities reach JavaScript', async (t) =
   })
   const tabs = (await engine.readScript('tabs')).entry
   assert.deepEqual(tabs.params, [{ name: 'label', type: 'str', required: false, default: 'Tabs', doc: "what a screen reader announces for the group" }])
-  assert.deepEqual(youtube.imports, ['html', 're'])
-  assert.deepEqual(await engine.importers('html_utils'), ['badge', 'figure', 'tab', 'toc'])
+  assert.deepEqual(youtube.imports, ['html_utils', 're'])
+  assert.deepEqual(await engine.importers('html_utils'), [
+    'badge', 'details', 'figure', 'gist', 'highlight', 'instagram', 'tab', 'toc', 'vimeo', 'x', 'youtube',
+  ])
   assert.equal((await engine.readScript('html_utils')).entry.params, undefined)
+})
+
+test("content written for Hugo: {{% %}}, bds.toml aliases, and a bad bds.toml rejecting with config", async (t) => {
+  const { dir, engine } = await openProject(t)
+  writeFileSync(join(dir, 'bds.toml'), '[aliases]\nhint = { macro = "callout", params = { type = "tip" } }\n')
+  const out = await engine.expand('{{% hint %}}\n**Read** this.\n{{% /hint %}}', { title: 'T' }, { title: 'S' })
+  // callout's box around the Markdown inner, as fixtures/cases/callout's tip cases show it.
+  assert.equal(
+    out.html,
+    '<div class="callout callout-tip" role="note"><p class="callout-title">Tip</p><div class="callout-body">\n<p><strong>Read</strong> this.</p>\n</div></div>',
+  )
+  assert.deepEqual(out.diagnostics, [])
+  writeFileSync(join(dir, 'bds.toml'), '[aliases]\nhint = 3\n')
+  const err = await rejection(engine.expand('{{< hint >}}', { title: 'T' }, { title: 'S' }))
+  assert.equal(err.code, 'config')
+  assert.equal(err.path, join(dir, 'bds.toml'))
+  assert.ok(err.message.startsWith(`${join(dir, 'bds.toml')}: `), err.message)
 })
