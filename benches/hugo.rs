@@ -17,7 +17,11 @@ use serde_json::json;
 /// The post: 25 `kbd`, 25 `abbr`, 25 paired `callout`, 25 paired `details`, in paragraphs;
 /// `percent` writes the paired ones as `{{% %}}`.
 fn post(percent: bool) -> (String, Vec<String>) {
-    let (open, close) = if percent { ("{{%", "%}}") } else { ("{{<", ">}}") };
+    let (open, close) = if percent {
+        ("{{%", "%}}")
+    } else {
+        ("{{<", ">}}")
+    };
     let mut s = String::from("# A long page\n\n");
     let mut inners = Vec::new();
     for i in 0..25 {
@@ -27,7 +31,9 @@ fn post(percent: bool) -> (String, Vec<String>) {
         s.push_str(&format!(
             "Press {{{{< kbd Ctrl+{i} >}}}} to save; {{{{< abbr HTML \"HyperText Markup Language\" >}}}} is fine.\n\n"
         ));
-        s.push_str(&format!("{open} callout tip {close}{inner}{open} /callout {close}\n\n"));
+        s.push_str(&format!(
+            "{open} callout tip {close}{inner}{open} /callout {close}\n\n"
+        ));
         s.push_str(&format!(
             "{open} details \"More on step {i}\" {close}{inner}{open} /details {close}\n\n"
         ));
@@ -68,9 +74,17 @@ fn main() {
         });
         println!(
             "| {} | {} | {} | {} | {} |",
-            if percent { "mixed: 50 `{{% %}}`" } else { "today's: `{{< >}}` only" },
+            if percent {
+                "mixed: 50 `{{% %}}`"
+            } else {
+                "today's: `{{< >}}` only"
+            },
             fmt(parse.p50),
-            if percent { fmt(markdown.p50) } else { "(none)".into() },
+            if percent {
+                fmt(markdown.p50)
+            } else {
+                "(none)".into()
+            },
             fmt(expand.p50),
             fmt(expand.p95),
         );

@@ -56,10 +56,10 @@ pub use imports::{
 };
 pub use limits::{CallOptions, Clock, Limits};
 pub use macros::{
-    Alias, CONFIG_FILE, ConfigError, ProjectConfig, parse_config,
-    BuildEvent, BuildOptions, BuildSummary, Diagnostic, DocOutput, Document, Expansion, MacroCall,
-    MacroMetrics, Node, ParseError, Project, ProjectError, Severity, TransformOutcome,
-    TransformStep, error_marker, parse, typed,
+    Alias, BuildEvent, BuildOptions, BuildSummary, CONFIG_FILE, ConfigError, Diagnostic, DocOutput,
+    Document, Expansion, MacroCall, MacroMetrics, Node, ParseError, Project, ProjectConfig,
+    ProjectError, Severity, TransformOutcome, TransformStep, error_marker, parse, parse_config,
+    typed,
 };
 pub use metrics::ScriptMetrics;
 pub use params::{Checked, ParamDecl, ParamErrors, ParamType, check_call};

@@ -403,7 +403,10 @@ fn a_project_aliases_theme_names_to_its_macros() {
     let out = p.expand("{{< alert y >}}", &post(), &json!({})).unwrap();
     assert_eq!(out.html, "<b>Y</b>");
     std::fs::write(d.path().join("bds.toml"), "[aliases]\nalert = 3\n").unwrap();
-    let err = p.expand("{{< alert y >}}", &post(), &json!({})).unwrap_err().to_string();
+    let err = p
+        .expand("{{< alert y >}}", &post(), &json!({}))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with(&format!("{}: ", d.path().join("bds.toml").display())),
         "{err}"

@@ -45,7 +45,11 @@ pub fn markdown_to_html(text: &str, inline: bool) -> String {
     let mut tables = Tables::default();
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     html::push_html(&mut out, parser.map(|event| tables.rewrite(event)));
-    if inline && out.starts_with("<p>") && out.ends_with("</p>\n") && out.matches("<p>").count() == 1 {
+    if inline
+        && out.starts_with("<p>")
+        && out.ends_with("</p>\n")
+        && out.matches("<p>").count() == 1
+    {
         out.truncate(out.len() - "</p>\n".len());
         out.drain(.."<p>".len());
     }
@@ -97,7 +101,9 @@ impl Tables {
                 }
                 escape(text).into()
             }
-            Event::Code(code) if self.images == 0 => format!("<code>{}</code>", escape(code)).into(),
+            Event::Code(code) if self.images == 0 => {
+                format!("<code>{}</code>", escape(code)).into()
+            }
             Event::Start(Tag::Table(align)) => {
                 self.align = align.clone();
                 self.body_open = false;
@@ -135,9 +141,12 @@ impl Tables {
                 self.column += 1;
                 if self.in_head { "</th>\n" } else { "</td>\n" }.into()
             }
-            Event::End(TagEnd::Table) => {
-                if self.body_open { "</tbody>\n</table>\n" } else { "</table>\n" }.into()
+            Event::End(TagEnd::Table) => if self.body_open {
+                "</tbody>\n</table>\n"
+            } else {
+                "</table>\n"
             }
+            .into(),
             _ => return event,
         };
         Event::Html(html)
@@ -152,13 +161,27 @@ mod tests {
     #[test]
     fn commonmark_blocks_and_inlines() {
         // CommonMark example 301 (lists) and 348 (code spans).
-        assert_eq!(md("- foo\n- bar\n+ baz\n", false), "<ul>\n<li>foo</li>\n<li>bar</li>\n</ul>\n<ul>\n<li>baz</li>\n</ul>\n");
-        assert_eq!(md("`` foo ` bar ``\n", false), "<p><code>foo ` bar</code></p>\n");
+        assert_eq!(
+            md("- foo\n- bar\n+ baz\n", false),
+            "<ul>\n<li>foo</li>\n<li>bar</li>\n</ul>\n<ul>\n<li>baz</li>\n</ul>\n"
+        );
+        assert_eq!(
+            md("`` foo ` bar ``\n", false),
+            "<p><code>foo ` bar</code></p>\n"
+        );
         // Example 119: a fenced code block.
-        assert_eq!(md("```\n<\n >\n```\n", false), "<pre><code>&lt;\n &gt;\n</code></pre>\n");
+        assert_eq!(
+            md("```\n<\n >\n```\n", false),
+            "<pre><code>&lt;\n &gt;\n</code></pre>\n"
+        );
         // Raw HTML passes through (example 148).
-        assert_eq!(md("<table><tr><td>\n<pre>\n**Hello**,\n\n_world_.\n</pre>\n</td></tr></table>\n", false),
-            "<table><tr><td>\n<pre>\n**Hello**,\n<p><em>world</em>.\n</pre></p>\n</td></tr></table>\n");
+        assert_eq!(
+            md(
+                "<table><tr><td>\n<pre>\n**Hello**,\n\n_world_.\n</pre>\n</td></tr></table>\n",
+                false
+            ),
+            "<table><tr><td>\n<pre>\n**Hello**,\n<p><em>world</em>.\n</pre></p>\n</td></tr></table>\n"
+        );
     }
 
     #[test]
@@ -180,11 +203,23 @@ mod tests {
         );
         // `"` in text and code, as the reference renderer writes it (CommonMark example 347's
         // code span; quotes in text like example 33's `&quot;`).
-        assert_eq!(md("\"a\" `\"b\"`", false), "<p>&quot;a&quot; <code>&quot;b&quot;</code></p>\n");
-        assert_eq!(md("```\n\"x\"\n```", false), "<pre><code>&quot;x&quot;\n</code></pre>\n");
-        assert_eq!(md("![a \"q\"](/i.png)", false), "<p><img src=\"/i.png\" alt=\"a &quot;q&quot;\" /></p>\n");
+        assert_eq!(
+            md("\"a\" `\"b\"`", false),
+            "<p>&quot;a&quot; <code>&quot;b&quot;</code></p>\n"
+        );
+        assert_eq!(
+            md("```\n\"x\"\n```", false),
+            "<pre><code>&quot;x&quot;\n</code></pre>\n"
+        );
+        assert_eq!(
+            md("![a \"q\"](/i.png)", false),
+            "<p><img src=\"/i.png\" alt=\"a &quot;q&quot;\" /></p>\n"
+        );
         // GFM example 491.
-        assert_eq!(md("~~Hi~~ Hello, world!\n", false), "<p><del>Hi</del> Hello, world!</p>\n");
+        assert_eq!(
+            md("~~Hi~~ Hello, world!\n", false),
+            "<p><del>Hi</del> Hello, world!</p>\n"
+        );
     }
 
     #[test]

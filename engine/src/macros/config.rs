@@ -101,7 +101,8 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigErro
         path: path.to_owned(),
         message,
     };
-    let raw: Raw = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+    let raw: Raw =
+        toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
     let mut aliases = BTreeMap::new();
     for (name, alias) in raw.aliases {
         let (target, table) = match alias {
@@ -118,9 +119,14 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigErro
         }
         let mut params = Map::new();
         for (key, value) in table {
-            params.insert(key.clone(), json_of(&value).map_err(|what| {
-                invalid(format!("aliases.{name}.params.{key}: {what} cannot be a macro parameter"))
-            })?);
+            params.insert(
+                key.clone(),
+                json_of(&value).map_err(|what| {
+                    invalid(format!(
+                        "aliases.{name}.params.{key}: {what} cannot be a macro parameter"
+                    ))
+                })?,
+            );
         }
         aliases.insert(name, Alias { target, params });
     }
@@ -156,13 +162,15 @@ fn json_of(value: &toml::Value) -> Result<Value, &'static str> {
     })
 }
 
+/// A file's (modification time, size); `None`: there is no file.
+type Stamp = Option<(SystemTime, u64)>;
+
 /// The configuration of the project at `root`, read again when its file changes.
 #[derive(Debug)]
 pub(super) struct ConfigFile {
     path: PathBuf,
-    /// The file's (modification time, size) when last read (`None`: there was no file), and
-    /// what it said.
-    last: Option<(Option<(SystemTime, u64)>, std::sync::Arc<ProjectConfig>)>,
+    /// The file's stamp when last read, and what it said.
+    last: Option<(Stamp, std::sync::Arc<ProjectConfig>)>,
 }
 
 impl ConfigFile {
@@ -193,10 +201,11 @@ impl ConfigFile {
         let config = match stamp {
             None => ProjectConfig::default(),
             Some(_) => {
-                let text = std::fs::read_to_string(&self.path).map_err(|source| ConfigError::Io {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                let text =
+                    std::fs::read_to_string(&self.path).map_err(|source| ConfigError::Io {
+                        path: self.path.clone(),
+                        source,
+                    })?;
                 parse_config(&self.path, &text)?
             }
         };
@@ -224,7 +233,10 @@ mod tests {
         assert_eq!(c.aliases["alert"].target, "callout");
         assert!(c.aliases["alert"].params.is_empty());
         assert_eq!(c.aliases["hint"].target, "callout");
-        assert_eq!(Value::Object(c.aliases["hint"].params.clone()), json!({"type": "tip", "n": 2}));
+        assert_eq!(
+            Value::Object(c.aliases["hint"].params.clone()),
+            json!({"type": "tip", "n": 2})
+        );
         assert_eq!(parse("").unwrap(), ProjectConfig::default());
     }
 
@@ -243,9 +255,15 @@ mod tests {
             "site/bds.toml: aliases.a.params.d: a TOML date cannot be a macro parameter"
         );
         let unknown = parse("[alias]\na = \"b\"\n").unwrap_err();
-        assert!(unknown.starts_with("site/bds.toml: TOML parse error at line 1"), "{unknown}");
+        assert!(
+            unknown.starts_with("site/bds.toml: TOML parse error at line 1"),
+            "{unknown}"
+        );
         assert!(unknown.contains("unknown field `alias`"), "{unknown}");
         let syntax = parse("[aliases\n").unwrap_err();
-        assert!(syntax.starts_with("site/bds.toml: TOML parse error at line 1"), "{syntax}");
+        assert!(
+            syntax.starts_with("site/bds.toml: TOML parse error at line 1"),
+            "{syntax}"
+        );
     }
 }

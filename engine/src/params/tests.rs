@@ -397,7 +397,9 @@ fn bundled_macros_declare_parameters_that_accept_their_golden_calls() {
                 if let Some(n) = d.position.map(|n| n as usize)
                     && let Some(arg) = args.get(n)
                     && params.get(&d.name).is_some_and(|p| {
-                        p == arg || p.as_str().is_some_and(|t| arg.to_string() == t)
+                        p == arg
+                            || p.as_str().and_then(|t| t.parse::<Value>().ok()).as_ref()
+                                == Some(arg)
                     })
                 {
                     params.remove(&d.name);

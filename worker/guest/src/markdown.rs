@@ -61,9 +61,9 @@ fn render(args: FuncArgs, vm: &VirtualMachine) -> PyResult<String> {
     }
     let [text, inline] = slots;
     let Some(text) = text else {
-        return Err(vm.new_type_error(
-            "render() missing 1 required positional argument: 'text'".to_owned(),
-        ));
+        return Err(
+            vm.new_type_error("render() missing 1 required positional argument: 'text'".to_owned())
+        );
     };
     let Some(text) = text.downcast_ref::<PyStr>() else {
         return Err(vm.new_type_error(format!(
@@ -75,11 +75,12 @@ fn render(args: FuncArgs, vm: &VirtualMachine) -> PyResult<String> {
         Some(value) => value.is_true(vm)?,
         None => false,
     };
-    // A str with lone surrogates is not UTF-8; as CPython's markdown-it would, refuse it.
+    // A str with lone surrogates is not UTF-8 (nor could it leave the guest in a result): refused.
+    // The oracle's markdown-it would render it; no case holds one.
     let Some(text) = text.to_str() else {
-        return Err(vm.new_value_error(
-            "render() argument 'text' holds a lone surrogate".to_owned(),
-        ));
+        return Err(
+            vm.new_value_error("render() argument 'text' holds a lone surrogate".to_owned())
+        );
     };
     Ok(bds_ipc::markdown_to_html(text, inline))
 }

@@ -334,7 +334,10 @@ fn tag(s: &str, start: usize, form: Form, lines: &Lines) -> (Token, usize) {
     let name = p.word();
     if name.is_empty() {
         return match p.find_end(limit) {
-            Some(end) => err(format!("a macro tag needs a name: {open} name … {close}"), end),
+            Some(end) => err(
+                format!("a macro tag needs a name: {open} name … {close}"),
+                end,
+            ),
             None => err(form.unclosed(), body_start),
         };
     }

@@ -39,12 +39,7 @@ impl Scanner<'_> {
     pub(super) fn word(&mut self) -> String {
         let start = self.pos;
         while let Some(c) = self.peek() {
-            if c.is_whitespace()
-                || c == '='
-                || c == '"'
-                || c == '`'
-                || self.at_end_marker()
-            {
+            if c.is_whitespace() || c == '=' || c == '"' || c == '`' || self.at_end_marker() {
                 break;
             }
             self.pos += c.len_utf8();
