@@ -318,6 +318,11 @@ export interface OpenOptions {
   macroMemoryMib?: number
   /** Script instances kept alive per worker (default 16; fewer use less memory). */
   maxLiveInstances?: number
+  /**
+   * The linear memory a worker's live instances may hold together, in MiB (default 512;
+   * past it the least recently used are dropped). Not the worker's whole RSS: see the README.
+   */
+  memoryBudgetMib?: number
   /** Watch `scripts/` for changes made outside the app (default: true). */
   watch?: boolean
   /** How long the watcher waits for a burst of file events to settle, in ms (default 100). */

@@ -168,7 +168,13 @@ fn the_host_environment_and_argv_are_invisible() {
     assert_eq!(v["environ"], json!({}));
     assert_eq!(v["home"], Value::Null);
     assert_eq!(v["secret"], Value::Null);
-    assert!(v["argv"].as_array().unwrap().iter().all(|a| a == ""), "{v}");
+    // The script's own name, as CPython's argv[0] would be; nothing of the worker's.
+    assert_eq!(v["argv"], json!(["t.py"]));
+    let v = ok(
+        &pool,
+        "import argparse\ndef render(c):\n    p = argparse.ArgumentParser()\n    return {'prog': p.prog}\n",
+    );
+    assert_eq!(v, json!({"prog": "t.py"}));
 }
 
 #[test]
@@ -201,6 +207,39 @@ fn randomness_is_seeded_by_the_host_and_reproducible() {
     assert_eq!(a.value, b.value);
     assert_ne!(a.value["r"], c.value["r"]);
     assert_ne!(a.value["u"], c.value["u"]);
+}
+
+/// The call's seed is applied when `random` is first used in the call, not up front: the
+/// numbers are CPython's for `random.seed(SEED)` followed by the same draws (values from
+/// CPython 3.11), an explicit `random.seed()` or `setstate()` in the script wins, and a call
+/// that does not use `random` leaves the next call's numbers alone.
+#[test]
+fn random_is_seeded_lazily_with_cpythons_numbers() {
+    let pool = pool(1);
+    let opts = CallOptions::default().with_seed(7);
+    let draws = script(
+        "draws.py",
+        "import random\ndef render(c):\n    return {'r': random.random(), 'dice': [random.randint(1, 6) for _ in range(5)]}\n",
+    );
+    let quiet = script("quiet.py", "def render(c):\n    return {'x': 1}\n");
+    let own = script(
+        "own.py",
+        "import random\ndef render(c):\n    random.seed(3)\n    a = random.random()\n    s = random.getstate()\n    random.random()\n    random.setstate(s)\n    return {'a': a, 'again': random.random()}\n",
+    );
+    for s in [&draws, &quiet, &draws] {
+        let out = pool.call(s, &ctx(), &opts).unwrap();
+        if s.name() == "draws.py" {
+            assert_eq!(
+                Value::Object(out.value),
+                json!({"r": 0.32383276483316237, "dice": [2, 4, 6, 1, 1]})
+            );
+        }
+    }
+    let out = pool.call(&own, &ctx(), &opts).unwrap();
+    assert_eq!(
+        Value::Object(out.value),
+        json!({"a": 0.23796462709189137, "again": 0.5442292252959519})
+    );
 }
 
 #[test]

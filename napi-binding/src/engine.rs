@@ -209,6 +209,9 @@ impl Engine {
         if let Some(n) = o.max_live_instances {
             config = config.max_live_instances(within("maxLiveInstances", n, 1, 1024)? as usize);
         }
+        if let Some(n) = o.memory_budget_mib {
+            config = config.memory_budget_mib(within("memoryBudgetMib", n, 16, 1 << 20)? as usize);
+        }
         let mut limits = Limits::macro_call();
         if let Some(ms) = o.macro_deadline_ms {
             let ms = within("macroDeadlineMs", ms, 1, MAX_DEADLINE_MS)?;

@@ -20,6 +20,9 @@ pub struct OpenOptions {
     pub macro_memory_mib: Option<u32>,
     /// Script instances kept alive per worker (default 16; fewer use less memory).
     pub max_live_instances: Option<u32>,
+    /// The linear memory a worker's live instances may hold together, in MiB (default 512;
+    /// past it the least recently used are dropped). Not the worker's whole RSS: see the README.
+    pub memory_budget_mib: Option<u32>,
     /// Watch `scripts/` for changes made outside the app (default: true).
     pub watch: Option<bool>,
     /// How long the watcher waits for a burst of file events to settle, in ms (default 100).

@@ -422,6 +422,11 @@ pub(crate) enum Export {
 }
 
 impl Instance {
+    /// The size of its linear memory now (wasm memory never shrinks).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.memory.data_size(&self.store)
+    }
+
     /// Runs one export with `input`, under the epoch deadline the caller armed.
     pub(crate) fn invoke(
         &mut self,

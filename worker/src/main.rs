@@ -46,6 +46,9 @@ const MAX_REQUEST: usize = 256 << 20;
 const REQUEST_SPIN: Duration = Duration::from_micros(300);
 /// Scripts whose source the worker remembers (their instances are bounded by `max_live`).
 const MAX_SCRIPTS: usize = 4096;
+/// An instance whose linear memory grew by more than this during one call is dropped after
+/// it (wasm memory never shrinks; the script's next call starts from the snapshot again).
+const RESET_GROWTH: usize = 64 << 20;
 
 #[derive(Debug)]
 struct Options {
@@ -53,6 +56,7 @@ struct Options {
     cache_dir: Option<PathBuf>,
     max_live: usize,
     shared_mib: usize,
+    budget_mib: usize,
     prepare: bool,
 }
 
@@ -62,6 +66,7 @@ fn parse_args() -> Result<Options, String> {
         cache_dir: None,
         max_live: 16,
         shared_mib: 256,
+        budget_mib: 512,
         prepare: false,
     };
     let mut args = std::env::args().skip(1);
@@ -84,6 +89,13 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|n| n.parse().ok())
                     .filter(|n| *n > 0)
                     .ok_or("--shared-mib needs a positive number")?;
+            }
+            "--memory-budget-mib" => {
+                o.budget_mib = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--memory-budget-mib needs a positive number")?;
             }
             "prepare" => o.prepare = true,
             "--version" => {
@@ -206,6 +218,7 @@ fn run(opts: Options, started: Instant) -> ExitCode {
         shared: SharedCache::new(opts.shared_mib << 20),
         tick: 0,
         max_live: opts.max_live,
+        budget_bytes: opts.budget_mib << 20,
     };
     let stdin = io::stdin();
     let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
@@ -278,6 +291,8 @@ struct Worker {
     shared: SharedCache,
     tick: u64,
     max_live: usize,
+    /// The most linear memory the live instances may hold together (see `evict_instances`).
+    budget_bytes: usize,
 }
 
 fn env_for(limits: &WireLimits, frozen_nanos: u64, real_time: bool, seed: u64) -> CallEnv {
@@ -482,12 +497,17 @@ impl Worker {
                 Err(info) => return error_outcome(info),
             },
         };
+        let before = instance.memory_bytes();
         let outcome = match instance.invoke(Export::Call, &call.encode(), env) {
             Ok(o) => o,
             // The instance trapped: it is dropped here, and the next call starts a fresh one.
             Err(b) => return error_outcome(b.0),
         };
+        // A call that made the instance much bigger leaves it behind: keeping it would keep
+        // that memory for as long as the script stays live.
+        let grew = instance.memory_bytes().saturating_sub(before) > RESET_GROWTH;
         if !spec.fresh
+            && !grew
             && let Some(script) = self.scripts.get_mut(&spec.hash)
         {
             script.instance = Some(instance);
@@ -496,23 +516,25 @@ impl Worker {
         outcome
     }
 
-    /// Keeps at most `max_live` instances, dropping the least recently used ones.
+    /// Keeps at most `max_live` instances whose linear memory together stays within the
+    /// budget, dropping the least recently used ones (never `keep`, the one just used: a
+    /// single instance over the budget stays, within its own memory limit).
     fn evict_instances(&mut self, keep: Hash) {
         loop {
-            let live: Vec<(&Hash, u64)> = self
+            let live: Vec<(&Hash, u64, usize)> = self
                 .scripts
                 .iter()
-                .filter(|(_, s)| s.instance.is_some())
-                .map(|(h, s)| (h, s.last_used))
+                .filter_map(|(h, s)| Some((h, s.last_used, s.instance.as_ref()?.memory_bytes())))
                 .collect();
-            if live.len() <= self.max_live {
+            let total: usize = live.iter().map(|(_, _, bytes)| bytes).sum();
+            if live.len() <= self.max_live && total <= self.budget_bytes {
                 return;
             }
             let Some(oldest) = live
                 .iter()
-                .filter(|(h, _)| **h != keep)
-                .min_by_key(|(_, t)| *t)
-                .map(|(h, _)| **h)
+                .filter(|(h, _, _)| **h != keep)
+                .min_by_key(|(_, t, _)| *t)
+                .map(|(h, _, _)| **h)
             else {
                 return;
             };

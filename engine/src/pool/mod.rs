@@ -38,6 +38,7 @@ pub struct PoolConfig {
     grace: Duration,
     max_live: usize,
     shared_mib: usize,
+    budget_mib: usize,
     handshake_timeout: Duration,
 }
 
@@ -52,6 +53,7 @@ impl Default for PoolConfig {
             grace: Duration::from_millis(200),
             max_live: 16,
             shared_mib: 256,
+            budget_mib: 512,
             handshake_timeout: Duration::from_secs(300),
         }
     }
@@ -96,6 +98,18 @@ impl PoolConfig {
     #[must_use]
     pub fn max_live_instances(mut self, n: usize) -> Self {
         self.max_live = n.max(1);
+        self
+    }
+    /// The linear memory a worker's live instances may hold together, in MiB (default 512):
+    /// past it the least recently used instances are dropped (their scripts start again from
+    /// the snapshot on their next call). It bounds the guests' memory, not the worker's whole
+    /// RSS: add the compiled guest (mapped, shared between workers), wasmtime's own
+    /// structures and the shared-value cache ([`Self::shared_cache_mib`]). One instance may
+    /// exceed it alone, up to its call's memory limit; an instance that grew by more than
+    /// 64 MiB during a call is dropped after that call.
+    #[must_use]
+    pub fn memory_budget_mib(mut self, mib: usize) -> Self {
+        self.budget_mib = mib.max(1);
         self
     }
     /// Bytes of shared values (`post`, `site`) each worker keeps, in MiB (default 256); past
@@ -214,6 +228,8 @@ impl Pool {
             config.max_live.to_string(),
             "--shared-mib".to_owned(),
             config.shared_mib.to_string(),
+            "--memory-budget-mib".to_owned(),
+            config.budget_mib.to_string(),
         ];
         if let Some(g) = &config.guest {
             args.extend(["--guest".to_owned(), g.display().to_string()]);

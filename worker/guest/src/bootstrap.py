@@ -27,6 +27,55 @@ def _seed(self, a=None, version=2):
 
 random.Random.seed = _seed
 
+# Seeding costs ~6 µs, more than a small macro's whole call, so the call's seed is applied
+# only when the call first uses the module-level functions of `random` (which draw from its
+# hidden instance `_inst`): the numbers are the same as if it had been seeded up front.
+_inst = random._inst
+_pending = [None]
+
+
+def _apply_seed():
+    seed = _pending[0]
+    if seed is not None:
+        _pending[0] = None
+        _random_seed(_inst, seed)
+
+
+def _seeding(name):
+    real = getattr(_inst, name)
+
+    def f(*args, **kwargs):
+        if _pending[0] is not None:
+            _apply_seed()
+        return real(*args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = real.__doc__
+    return f
+
+
+def _replacing(name):
+    # seed() and setstate() replace the state: the pending seed no longer matters.
+    real = getattr(_inst, name)
+
+    def f(*args, **kwargs):
+        _pending[0] = None
+        return real(*args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = real.__doc__
+    return f
+
+
+for _name in dir(random):
+    if _name.startswith("_") or _name in ("seed", "setstate"):
+        continue
+    _attr = getattr(random, _name)
+    if getattr(_attr, "__self__", None) is _inst:
+        setattr(random, _name, _seeding(_name))
+random.seed = _replacing("seed")
+random.setstate = _replacing("setstate")
+
 _str = str
 _len = len
 _type = type
@@ -108,7 +157,7 @@ def begin(room, seed):
     capture = Capture(room)
     sys.stdout = capture
     sys.stderr = capture
-    random.seed(seed)
+    _pending[0] = seed
     return capture
 
 
@@ -123,6 +172,8 @@ def load(source, filename, name, compile_only, modules):
     if compile_only:
         return None
     set_modules(modules)
+    # As CPython always has it: the program's name (argparse's `prog` reads it).
+    sys.argv = [filename]
     namespace = {"__name__": name, "__file__": filename, "__builtins__": builtins}
     _exec(code, namespace)
     return namespace

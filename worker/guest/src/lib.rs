@@ -28,6 +28,7 @@ use rustpython_vm::builtins::{
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, Settings, VirtualMachine};
 
+mod convert;
 mod markdown;
 mod shared;
 
@@ -284,9 +285,11 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
     };
     let helpers = &st.helpers;
     st.interp.enter(|vm| {
-        let context: serde_json::Value = match serde_json::from_slice(&req.context) {
-            Ok(v @ serde_json::Value::Object(_)) => v,
-            Ok(_) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
+        // The context straight into Python objects, but for `call` (a macro call's metadata),
+        // which becomes a read-only root below.
+        let (arg, call_meta) = match convert::context(vm, &req.context, CALL) {
+            Ok(Some(parts)) => parts,
+            Ok(None) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
             Err(e) => {
                 return fail(
                     ErrorKind::AbiViolation,
@@ -324,17 +327,21 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                 };
             }
         };
-        let arg = json_to_py(vm, &context);
         let roots = shared::roots_for(vm, &req.shared).and_then(|mut roots| {
             if let Some(d) = arg.downcast_ref::<PyDict>() {
                 for (r, obj) in req.shared.iter().zip(&roots) {
                     d.set_item(r.name.as_str(), obj.clone(), vm)?;
                 }
                 // `call` (a macro call's metadata) is read-only and records its reads too.
-                if let Some(call @ serde_json::Value::Object(_)) = context.get(CALL) {
-                    let root = shared::local_root(vm, CALL, call)?;
-                    d.set_item(CALL, root.clone(), vm)?;
-                    roots.push(root);
+                match &call_meta {
+                    Some(call @ serde_json::Value::Object(_)) => {
+                        let root = shared::local_root(vm, CALL, call)?;
+                        d.set_item(CALL, root.clone(), vm)?;
+                        roots.push(root);
+                    }
+                    // Not an object (the engine never sends one): passed on as it is.
+                    Some(other) => d.set_item(CALL, json_to_py(vm, other), vm)?,
+                    None => {}
                 }
             }
             helpers.reads.clear();
