@@ -131,6 +131,17 @@ impl Script {
     }
 }
 
+/// SHA-256 of `parts`, each followed by a NUL byte, as lowercase hex: the cache keys and
+/// digests built from a few known pieces.
+pub(crate) fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    for part in parts {
+        sha2::Digest::update(&mut h, part);
+        sha2::Digest::update(&mut h, [0]);
+    }
+    hex(&sha2::Digest::finalize(h))
+}
+
 /// Lowercase hex of `bytes` (hashes in the index and the caches; a render formats thousands).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -20,18 +20,15 @@ const FORMAT: &str = "bds-cache-v3";
 
 /// The own key of a call: script, entry point and the call's own arguments.
 pub(super) fn own_key(script_hash: &str, entry: &str, context: &Value) -> String {
-    let mut h = Sha256::new();
-    h.update(FORMAT);
-    h.update([0]);
-    h.update(script_hash);
-    h.update([0]);
-    h.update(entry);
-    h.update([0]);
-    for k in ["params", "args", "inner"] {
-        h.update(serde_json::to_vec(&context[k]).unwrap_or_default());
-        h.update([0]);
-    }
-    hex(&h.finalize())
+    let own: Vec<Vec<u8>> = ["params", "args", "inner"]
+        .iter()
+        .map(|k| serde_json::to_vec(&context[*k]).unwrap_or_default())
+        .collect();
+    crate::script::hash_parts(
+        [FORMAT.as_bytes(), script_hash.as_bytes(), entry.as_bytes()]
+            .into_iter()
+            .chain(own.iter().map(Vec::as_slice)),
+    )
 }
 
 /// The deps as stored: `[["post","title"],["site",null]]`, sorted.

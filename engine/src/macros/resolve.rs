@@ -54,20 +54,20 @@ impl Project {
             return Ok(current.clone());
         }
         let mut sources = crate::Utilities::new();
-        let mut digest = <sha2::Sha256 as sha2::Digest>::new();
-        for (slug, hash) in &hashes {
+        for slug in hashes.keys() {
             // A utility that cannot be read now is left out: importing it fails in Python.
             if let Ok(source) = self.store.read(slug) {
                 sources.insert(slug.clone(), source);
             }
-            sha2::Digest::update(&mut digest, slug.as_bytes());
-            sha2::Digest::update(&mut digest, [0]);
-            sha2::Digest::update(&mut digest, hash.as_bytes());
-            sha2::Digest::update(&mut digest, [0]);
         }
+        let digest = crate::script::hash_parts(
+            hashes
+                .iter()
+                .flat_map(|(slug, hash)| [slug.as_bytes(), hash.as_bytes()]),
+        );
         let set = Arc::new(UtilitySet {
             hashes,
-            digest: crate::script::hex(&sha2::Digest::finalize(digest)),
+            digest,
             sources,
         });
         *current = set.clone();
