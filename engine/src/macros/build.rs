@@ -226,7 +226,7 @@ impl Project {
                 let reusable = entry.filter(|e| {
                     e.input == inputs[i]
                         && serde_json::from_str::<StoredDeps>(&e.deps)
-                            .is_ok_and(|d| d.still_valid(&macros, &site))
+                            .is_ok_and(|d| d.still_valid(&macros.hashes, &site))
                 });
                 let diagnostics = reusable
                     .as_ref()

@@ -115,6 +115,16 @@ struct Ready {
     call: Value,
 }
 
+/// What a render's macro names mean, fixed for the whole render (every chunk of a build).
+pub(super) struct Macros {
+    /// Enabled macro → the hash of its script linked with the utilities it imports (so
+    /// editing a utility changes the hash of exactly the macros that import it); an alias →
+    /// a digest of its target's hash and its parameters.
+    pub(super) hashes: BTreeMap<String, String>,
+    /// `bds.toml` as it was read for this render (its aliases).
+    pub(super) config: std::sync::Arc<super::ProjectConfig>,
+}
+
 impl Project {
     /// The site as a macro sees it, made again only when it differs from the last one.
     pub(super) fn shared_site(&self, site: &Value) -> Result<SharedValue, ProjectError> {
@@ -135,9 +145,9 @@ impl Project {
         Ok(shared)
     }
 
-    /// Enabled macros: slug → the hash of the script linked with the utilities it imports
-    /// (so editing a utility changes the hash of exactly the macros that import it).
-    pub(super) fn enabled_macros(&self) -> Result<BTreeMap<String, String>, ProjectError> {
+    /// The enabled macros and the aliases of `bds.toml`, read once for a whole render.
+    pub(super) fn enabled_macros(&self) -> Result<Macros, ProjectError> {
+        let config = self.config()?;
         let utilities = self.utility_set()?;
         let mut out = BTreeMap::new();
         for e in self.store.list(ListFilter {
@@ -153,19 +163,15 @@ impl Project {
         }
         // An alias stands for its target and its default parameters; it wins over a script of
         // its name, and names nothing when its target is not an enabled macro.
-        for (name, alias) in &self.config()?.aliases {
+        for (name, alias) in &config.aliases {
             match out.get(&alias.target) {
                 Some(hash) => {
-                    let mut digest = <sha2::Sha256 as sha2::Digest>::new();
-                    for part in [
+                    let params = Value::Object(alias.params.clone()).to_string();
+                    let key = crate::script::hash_parts([
                         hash.as_bytes(),
                         alias.target.as_bytes(),
-                        Value::Object(alias.params.clone()).to_string().as_bytes(),
-                    ] {
-                        sha2::Digest::update(&mut digest, part);
-                        sha2::Digest::update(&mut digest, [0]);
-                    }
-                    let key = crate::script::hex(&sha2::Digest::finalize(digest));
+                        params.as_bytes(),
+                    ]);
                     out.insert(name.clone(), key);
                 }
                 None => {
@@ -173,7 +179,10 @@ impl Project {
                 }
             }
         }
-        Ok(out)
+        Ok(Macros {
+            hashes: out,
+            config,
+        })
     }
 
     /// Expands `docs` against one `site` with the `macros` given (see [`Self::enabled_macros`]):
@@ -182,7 +191,7 @@ impl Project {
         &self,
         docs: &[Prepared],
         site: &SharedValue,
-        macros: &BTreeMap<String, String>,
+        macros: &Macros,
     ) -> Result<Vec<(Expansion, DocDeps)>, ProjectError> {
         let mut calls: Vec<CallData> = Vec::new();
         let mut trees = Vec::with_capacity(docs.len());
@@ -193,7 +202,8 @@ impl Project {
             trees.push(tree);
         }
         let metadata = call_metadata(&calls);
-        let config = self.config()?;
+        let config = &macros.config;
+        let macros = &macros.hashes;
         let mut html: Vec<Option<String>> = vec![None; calls.len()];
         let mut diagnostics: Vec<Vec<Diagnostic>> = vec![Vec::new(); docs.len()];
         let mut deps: Vec<DocDeps> = vec![DocDeps::default(); docs.len()];
