@@ -86,15 +86,6 @@ struct FullAlias {
     params: toml::Table,
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.'))
-        && !name.starts_with(['/', '.'])
-        && !name.ends_with(['/', '.'])
-}
-
 /// Parses the text of a `bds.toml` found at `path` (named in errors).
 pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
@@ -110,7 +101,7 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigErro
             RawAlias::Full(FullAlias { target, params }) => (target, params),
         };
         for (what, n) in [("alias", &name), ("macro", &target)] {
-            if !valid_name(n) {
+            if !super::parser::is_macro_name(n) {
                 return Err(invalid(format!(
                     "aliases.{name}: `{n}` is not a macro name for the {what} \
                      (letters, digits, '-', '_', '/' and '.')"

@@ -157,6 +157,17 @@ impl Lines {
     }
 }
 
+/// Whether `name` is a macro name: letters, digits, `-`, `_`, `/` and `.`, not starting or
+/// ending with `/` or `.` (Hugo's `blocks/feature`, `time.inline`).
+pub(in crate::macros) fn is_macro_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.'))
+        && !name.starts_with(['/', '.'])
+        && !name.ends_with(['/', '.'])
+}
+
 /// Parses `content` into nodes.
 pub fn parse(content: &str) -> Vec<Node> {
     let tokens = tokenize(content);
@@ -341,12 +352,7 @@ fn tag(s: &str, start: usize, form: Form, lines: &Lines) -> (Token, usize) {
             None => err(form.unclosed(), body_start),
         };
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.'))
-        || name.starts_with(['/', '.'])
-        || name.ends_with(['/', '.'])
-    {
+    if !is_macro_name(&name) {
         return match p.find_end(limit) {
             Some(end) => err(
                 format!("`{name}` is not a macro name (letters, digits, '-', '_', '/' and '.')"),
