@@ -9,11 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use bds_benches::{CPython, Stats, fmt, post_with_headings, rss_bytes, sample};
+use bds_benches::{
+    CPython, ONE_LINE, Stats, bundled_script, fmt, post_with_headings, rss_bytes, sample,
+};
 use bds_engine::{CallOptions, ErrorKind, Limits, Pool, PoolConfig, Project, Script, ScriptStore};
 use serde_json::{Value, json};
 
-const ONE_LINE: &str = "def render(c): return {'html': '<kbd>' + c['args'][0] + '</kbd>'}\n";
 const SPIN: &str = "def render(c):\n    while True: pass\n";
 
 fn quick() -> bool {
@@ -22,17 +23,6 @@ fn quick() -> bool {
 
 fn n(full: usize) -> usize {
     if quick() { (full / 10).max(5) } else { full }
-}
-
-/// A bundled script, linked with the bundled utilities it may import (as a project runs it).
-fn default_script(name: &str) -> Script {
-    let dir = format!("{}/../default-scripts", env!("CARGO_MANIFEST_DIR"));
-    let script =
-        Script::from_file(std::path::Path::new(&format!("{dir}/{name}"))).expect("default script");
-    bds_engine::link(
-        script,
-        &bds_engine::utilities_in(std::path::Path::new(&dir)),
-    )
 }
 
 fn row(name: &str, engine: Stats, cpython: Option<Stats>) {
@@ -73,13 +63,13 @@ fn main() {
         ),
         (
             "kbd (bundled)",
-            default_script("kbd.py"),
+            bundled_script("kbd.py"),
             json!({"abi": 1, "args": ["Ctrl+Shift+<P>"], "params": {}}),
             n(5000),
         ),
         (
             "toc, 200 headings (bundled)",
-            default_script("toc.py"),
+            bundled_script("toc.py"),
             json!({"abi": 1, "params": {"depth": 3}, "post": {"content": post_with_headings(200)}}),
             n(300),
         ),
@@ -233,7 +223,7 @@ fn main() {
     py.kill();
 
     // Cold start: a new pool (one worker process) to the first result of a new script.
-    let kbd = default_script("kbd.py");
+    let kbd = bundled_script("kbd.py");
     let kbd_ctx = json!({"abi": 1, "args": ["Ctrl+C"], "params": {}});
     let mut cold = Vec::new();
     let mut handshake = Vec::new();
@@ -425,7 +415,7 @@ fn main() {
             continue; // a utility's function: measured above, through a macro that imports it
         }
         let ctx = case["context"].clone();
-        let script = default_script(&format!("{slug}.py"));
+        let script = bundled_script(&format!("{slug}.py"));
         pool.call(&script, &ctx, &opts).expect("golden case runs");
         let e = sample(10, n(300), || {
             pool.call(&script, &ctx, &opts).expect("call");

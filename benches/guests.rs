@@ -7,21 +7,9 @@
 
 use std::time::Instant;
 
-use bds_benches::{Stats, fmt, post_with_headings};
+use bds_benches::{ONE_LINE, Stats, bundled_script, fmt, post_with_headings};
 use bds_engine::{CallOptions, Pool, PoolConfig, Script};
 use serde_json::{Value, json};
-
-const ONE_LINE: &str = "def render(c): return {'html': '<kbd>' + c['args'][0] + '</kbd>'}\n";
-
-fn bundled(name: &str) -> Script {
-    let dir = format!("{}/../default-scripts", env!("CARGO_MANIFEST_DIR"));
-    let script =
-        Script::from_file(std::path::Path::new(&format!("{dir}/{name}"))).expect("default script");
-    bds_engine::link(
-        script,
-        &bds_engine::utilities_in(std::path::Path::new(&dir)),
-    )
-}
 
 fn pool(guest: Option<&str>, cache: &std::path::Path) -> Pool {
     let mut config = PoolConfig::default().workers(1).cache_dir(cache);
@@ -52,12 +40,12 @@ fn main() {
         ),
         (
             "kbd (bundled)",
-            bundled("kbd.py"),
+            bundled_script("kbd.py"),
             json!({"abi": 1, "args": ["Ctrl+Shift+<P>"], "params": {}}),
         ),
         (
             "toc, 200 headings (bundled)",
-            bundled("toc.py"),
+            bundled_script("toc.py"),
             json!({"abi": 1, "params": {"depth": 3}, "post": toc_post}),
         ),
     ];

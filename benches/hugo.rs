@@ -10,8 +10,7 @@
 //!
 //! `BDS_BENCH_QUICK=1` runs fewer repetitions.
 
-use bds_benches::{fmt, sample};
-use bds_engine::{PoolConfig, Project};
+use bds_benches::{fmt, open_project, sample};
 use serde_json::json;
 
 /// The post: 25 `kbd`, 25 `abbr`, 25 paired `callout`, 25 paired `details`, in paragraphs;
@@ -47,10 +46,7 @@ fn main() {
     let quick = std::env::var_os("BDS_BENCH_QUICK").is_some();
     let (warmup, n) = if quick { (2, 10) } else { (5, 60) };
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("scripts")).expect("scripts/");
-    let project = Project::open(dir.path(), PoolConfig::default().workers(2))
-        .expect("the project opens (run `make build` first)")
-        .with_result_cache(false);
+    let project = open_project(dir.path(), 2).with_result_cache(false);
     let meta = json!({"title": "A long page", "slug": "long"});
     let site = json!({"title": "Site"});
 

@@ -200,3 +200,26 @@ pub fn peak_rss_self() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+/// The one-line macro of the warm-call rows.
+pub const ONE_LINE: &str = "def render(c): return {'html': '<kbd>' + c['args'][0] + '</kbd>'}\n";
+
+/// A bundled script (`kbd.py`), linked with the bundled utilities it may import (as a project
+/// runs it).
+pub fn bundled_script(name: &str) -> bds_engine::Script {
+    let dir = format!("{}/../default-scripts", env!("CARGO_MANIFEST_DIR"));
+    let script = bds_engine::Script::from_file(std::path::Path::new(&format!("{dir}/{name}")))
+        .expect("default script");
+    bds_engine::link(
+        script,
+        &bds_engine::utilities_in(std::path::Path::new(&dir)),
+    )
+}
+
+/// The project in `dir` (a `scripts/` folder is made, and the bundled scripts seeded), on a
+/// pool of `workers`.
+pub fn open_project(dir: &std::path::Path, workers: usize) -> bds_engine::Project {
+    std::fs::create_dir_all(dir.join("scripts")).expect("scripts/");
+    bds_engine::Project::open(dir, bds_engine::PoolConfig::default().workers(workers))
+        .expect("the project opens (run `make build` first)")
+}

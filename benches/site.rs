@@ -12,8 +12,10 @@
 
 use std::time::{Duration, Instant};
 
-use bds_benches::{fmt, peak_rss_self, post_of_calls, synthetic_post, synthetic_site};
-use bds_engine::{BuildOptions, CallOptions, Document, Pool, PoolConfig, Project, Script};
+use bds_benches::{
+    fmt, open_project, peak_rss_self, post_of_calls, synthetic_post, synthetic_site,
+};
+use bds_engine::{BuildOptions, CallOptions, Document, Pool, Project, Script};
 use serde_json::{Value, json};
 
 fn runs() -> usize {
@@ -31,12 +33,6 @@ fn mb(b: Option<u64>) -> String {
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn open(dir: &std::path::Path, workers: usize) -> Project {
-    std::fs::create_dir_all(dir.join("scripts")).expect("scripts/");
-    Project::open(dir, PoolConfig::default().workers(workers))
-        .expect("the project opens (run `make build` first)")
 }
 
 /// The old design: every call's context holds the post and the whole site, by value.
@@ -70,7 +66,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|");
     let dir = tempfile::tempdir().expect("tempdir");
-    let project = open(dir.path(), cores.min(4)).with_result_cache(false);
+    let project = open_project(dir.path(), cores.min(4)).with_result_cache(false);
     let pool = project.pool().clone();
     let post = json!({"title": "A long post", "slug": "long"});
     let mut rows = Vec::new();
@@ -146,7 +142,7 @@ fn main() {
         })
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
-    let project = open(dir.path(), cores.min(4));
+    let project = open_project(dir.path(), cores.min(4));
     let build = |label: &str, docs: &[Document]| {
         let t = Instant::now();
         let s = project

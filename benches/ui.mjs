@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(join(here, '..', 'napi-binding', 'package.json'))
-const puppeteer = require('puppeteer-core')
 const { startStudio } = require('./studio/server.js')
+const { launchChromium } = require('./studio/chromium.js')
 
 const N = Number(process.env.BDS_BENCH_UI_N || 30)
 const pct = (xs, p) => {
@@ -28,11 +28,7 @@ const headings = (n) => Array.from({ length: n }, (_, i) => `<h${2 + (i % 3)}>He
 
 const dir = mkdtempSync(join(tmpdir(), 'bds-bench-ui-'))
 const studio = await startStudio(dir, { engineOptions: { workers: 1, watch: false } })
-const browser = await puppeteer.launch({
-  executablePath: process.env.BDS_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-  defaultViewport: { width: 1400, height: 900 },
-})
+const browser = await launchChromium({ width: 1400, height: 900 })
 try {
   const page = await browser.newPage()
   const opens = []
