@@ -7,39 +7,38 @@
 //! is golden-tested against CPython in `golden.rs`. After a deliberate change, re-bless with
 //! `BDS_BLESS=1 cargo test --release -p bds-engine --test hugo` and read the diff.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::bds;
 
 const HUGO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/hugo");
-
-fn bds(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bds"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn hugo_content_builds_as_expected() {
     let project = tempfile::tempdir().unwrap();
     let root = project.path().display().to_string();
-    assert_eq!(bds(&["init", &root]).status.code(), Some(0));
+    assert_eq!(bds(&["init", &root], None).status.code(), Some(0));
     std::fs::copy(
         Path::new(HUGO).join("bds.toml"),
         project.path().join("bds.toml"),
     )
     .unwrap();
     let out = tempfile::tempdir().unwrap();
-    let o = bds(&[
-        "build",
-        &format!("{HUGO}/content"),
-        "--site",
-        &format!("{HUGO}/site.json"),
-        "--out",
-        &out.path().display().to_string(),
-        "--project",
-        &root,
-    ]);
+    let o = bds(
+        &[
+            "build",
+            &format!("{HUGO}/content"),
+            "--site",
+            &format!("{HUGO}/site.json"),
+            "--out",
+            &out.path().display().to_string(),
+            "--project",
+            &root,
+        ],
+        None,
+    );
     // The one diagnostic is on purpose: a theme's `tabpane` that nothing aliases.
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr).replace(HUGO, "fixtures/hugo");
