@@ -42,9 +42,9 @@ use pulldown_cmark::{Alignment, CowStr, Event, Options, Parser, Tag, TagEnd, htm
 /// `text` as HTML; `inline` drops the wrapper of a lone paragraph (see the module docs).
 pub fn markdown_to_html(text: &str, inline: bool) -> String {
     let parser = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
-    let mut tables = Tables::default();
+    let mut spec = SpecHtml::default();
     let mut out = String::with_capacity(text.len() + text.len() / 4);
-    html::push_html(&mut out, parser.map(|event| tables.rewrite(event)));
+    html::push_html(&mut out, parser.map(|event| spec.rewrite(event)));
     if inline
         && out.starts_with("<p>")
         && out.ends_with("</p>\n")
@@ -75,7 +75,7 @@ fn escape(text: &str) -> String {
 /// (it puts no line breaks between the tags and uses `style` for alignment), and `"` in text
 /// and code (it leaves it as it is; the specifications write `&quot;`).
 #[derive(Default)]
-struct Tables {
+struct SpecHtml {
     align: Vec<Alignment>,
     in_head: bool,
     body_open: bool,
@@ -84,7 +84,7 @@ struct Tables {
     images: usize,
 }
 
-impl Tables {
+impl SpecHtml {
     fn rewrite<'a>(&mut self, event: Event<'a>) -> Event<'a> {
         let html: CowStr<'a> = match &event {
             Event::Start(Tag::Image { .. }) => {

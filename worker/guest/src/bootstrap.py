@@ -34,32 +34,17 @@ _inst = random._inst
 _pending = [None]
 
 
-def _apply_seed():
-    seed = _pending[0]
-    if seed is not None:
-        _pending[0] = None
-        _random_seed(_inst, seed)
-
-
-def _seeding(name):
+def _wrapped(name, replaces_state=False):
+    # seed() and setstate() replace the state: the pending seed no longer matters. Every
+    # other function draws: the pending seed is applied first.
     real = getattr(_inst, name)
 
     def f(*args, **kwargs):
-        if _pending[0] is not None:
-            _apply_seed()
-        return real(*args, **kwargs)
-
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = real.__doc__
-    return f
-
-
-def _replacing(name):
-    # seed() and setstate() replace the state: the pending seed no longer matters.
-    real = getattr(_inst, name)
-
-    def f(*args, **kwargs):
-        _pending[0] = None
+        if replaces_state:
+            _pending[0] = None
+        elif _pending[0] is not None:
+            seed, _pending[0] = _pending[0], None
+            _random_seed(_inst, seed)
         return real(*args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
@@ -68,13 +53,10 @@ def _replacing(name):
 
 
 for _name in dir(random):
-    if _name.startswith("_") or _name in ("seed", "setstate"):
+    if _name.startswith("_"):
         continue
-    _attr = getattr(random, _name)
-    if getattr(_attr, "__self__", None) is _inst:
-        setattr(random, _name, _seeding(_name))
-random.seed = _replacing("seed")
-random.setstate = _replacing("setstate")
+    if getattr(getattr(random, _name), "__self__", None) is _inst:
+        setattr(random, _name, _wrapped(_name, _name in ("seed", "setstate")))
 
 _str = str
 _len = len
