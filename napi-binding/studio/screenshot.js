@@ -4,17 +4,13 @@
 const { mkdtempSync, rmSync } = require('node:fs')
 const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const puppeteer = require('puppeteer-core')
 const { startStudio } = require('./server.js')
+const { launchChromium } = require('./chromium.js')
 
 async function main(out) {
   const dir = mkdtempSync(join(tmpdir(), 'bds-studio-shot-'))
   const studio = await startStudio(dir, { engineOptions: { workers: 1, watch: false } })
-  const browser = await puppeteer.launch({
-    executablePath: process.env.BDS_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu'],
-    defaultViewport: { width: 1280, height: 760 },
-  })
+  const browser = await launchChromium({ width: 1280, height: 760 })
   try {
     const page = await browser.newPage()
     await page.goto(studio.url)
