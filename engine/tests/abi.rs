@@ -209,3 +209,49 @@ fn syntax_errors_are_compile_errors_with_line_and_column() {
     // A check only compiles: module-level code does not run.
     assert!(pool.check(&script("side.py", "raise SystemExit\n")).is_ok());
 }
+
+/// `bds_markdown.render` is called like the Python function `def render(text, inline=False)`:
+/// a bad call raises the `TypeError` CPython raises for that function (messages from CPython
+/// 3.11 running the oracle's `fixtures/bds_markdown.py`), and a str that is not UTF-8 (a lone
+/// surrogate) is refused rather than passed to the Rust side.
+#[test]
+fn bds_markdown_refuses_bad_calls_as_python_would() {
+    let pool = pool(1);
+    let v = ok(
+        &pool,
+        r#"import bds_markdown as m
+def render(c):
+    out = {'ok': m.render('*a*', inline=True), 'kw': m.render(text='*a*')}
+    calls = [
+        lambda: m.render(1),
+        lambda: m.render(),
+        lambda: m.render('a', x=1),
+        lambda: m.render('a', False, 3),
+        lambda: m.render('a', text='b'),
+        lambda: m.render('\ud800'),
+    ]
+    out['errors'] = []
+    for f in calls:
+        try:
+            f()
+        except Exception as e:
+            out['errors'].append([type(e).__name__, str(e)])
+    return out
+"#,
+    );
+    assert_eq!(
+        v,
+        json!({
+            "ok": "<em>a</em>",
+            "kw": "<p><em>a</em></p>\n",
+            "errors": [
+                ["TypeError", "render() argument 'text' must be str, not int"],
+                ["TypeError", "render() missing 1 required positional argument: 'text'"],
+                ["TypeError", "render() got an unexpected keyword argument 'x'"],
+                ["TypeError", "render() takes from 1 to 2 positional arguments but 3 were given"],
+                ["TypeError", "render() got multiple values for argument 'text'"],
+                ["ValueError", "render() argument 'text' holds a lone surrogate"],
+            ]
+        })
+    );
+}
