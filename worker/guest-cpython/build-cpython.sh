@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds CPython 3.11 for wasm32-wasi as static libraries, from Debian's own packages, and the
+# guest's standard library table. Output, in $1 (default target/cpython-wasi):
+#   libpython3.11.a, libmpdec.a, libexpat.a   the interpreter and its C modules
+#   stdlib.bin                                 the standard library, compiled (stdlib.py)
+#   VERSION                                    what was built, for `make` to tell it is current
+#
+# What it needs, installed with apt-get when missing (as root, as CI runs): clang-16, lld-16,
+# llvm-16 (llvm-ar), wasi-libc, libclang-rt-16-dev-wasm32, and the source of Debian's python3.11
+# (a deb-src entry for bookworm is added when there is none). The source is upstream 3.11.2
+# (Debian's orig tarball); Debian's own patches are not applied (they are about Debian's
+# install layout, not the interpreter).
+#
+# Runs in ~5 minutes on 2 cores; a second run with the same output is a no-op.
+set -euo pipefail
+
+OUT=$(realpath -m "${1:-target/cpython-wasi}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+STAMP="cpython 3.11.2 wasm32-wasi; $(sha256sum "$0" "$HERE/stdlib.py" | sha256sum | cut -c1-16)"
+if [ -f "$OUT/VERSION" ] && [ "$(cat "$OUT/VERSION")" = "$STAMP" ]; then
+    exit 0
+fi
+
+need=()
+for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "the CPython guest needs: apt-get install -y ${need[*]}" >&2
+        exit 1
+    fi
+    apt-get install -y "${need[@]}"
+fi
+
+SRC="$OUT/src"
+mkdir -p "$SRC"
+if [ ! -f "$SRC/Python-3.11.2/configure" ]; then
+    if ! ls "$SRC"/python3.11_3.11.2.orig.tar.gz >/dev/null 2>&1; then
+        if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ \
+            && ! grep -rqs "Types: deb-src" /etc/apt/sources.list.d/; then
+            if [ "$(id -u)" != 0 ]; then
+                echo "the CPython guest needs a deb-src entry to fetch python3.11's source" >&2
+                exit 1
+            fi
+            printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+                > /etc/apt/sources.list.d/bds-src.sources
+            apt-get update -qq
+        fi
+        (cd "$SRC" && apt-get source --download-only python3.11=3.11.2-6+deb12u8 2>/dev/null \
+            || apt-get source --download-only python3.11)
+    fi
+    tar -xzf "$SRC"/python3.11_3.11.2.orig.tar.gz -C "$SRC"
+fi
+
+BUILD="$OUT/build"
+mkdir -p "$BUILD"
+cd "$BUILD"
+BUILD_PYTHON=$(command -v python3.11 || command -v python3)
+if [ ! -f Makefile ]; then
+    # CPython's own cross-build settings for WASI; modules whose libraries the wasm sysroot lacks
+    # (or that would reach outside the sandbox: sockets) are left out, so a host's zlib or uuid
+    # headers found through clang's default include path cannot switch them on.
+    CONFIG_SITE="$SRC/Python-3.11.2/Tools/wasm/config.site-wasm32-wasi" \
+    PKG_CONFIG=false \
+    py_cv_module_zlib=n/a py_cv_module__lzma=n/a py_cv_module__bz2=n/a py_cv_module__uuid=n/a \
+    py_cv_module__crypt=n/a py_cv_module__socket=n/a py_cv_module__sqlite3=n/a \
+    py_cv_module__ssl=n/a py_cv_module__hashlib=n/a py_cv_module__ctypes=n/a \
+    py_cv_module_readline=n/a py_cv_module__curses=n/a py_cv_module__curses_panel=n/a \
+    py_cv_module__dbm=n/a py_cv_module__gdbm=n/a py_cv_module__tkinter=n/a \
+    ac_cv_header_zlib_h=no \
+    "$SRC/Python-3.11.2/configure" --host=wasm32-unknown-wasi --build=x86_64-pc-linux-gnu \
+        --with-build-python="$BUILD_PYTHON" --with-pymalloc --disable-ipv6 --disable-test-modules \
+        CC="clang-16 --target=wasm32-wasi" CPP="clang-16 --target=wasm32-wasi -E" \
+        AR=llvm-ar-16 RANLIB=llvm-ranlib-16 \
+        CFLAGS="-O2" CFLAGS_NODIST="-Wno-error=int-conversion" > configure.log 2>&1 \
+        || { tail -30 configure.log >&2; exit 1; }
+fi
+make -j"$(nproc)" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \
+    > make.log 2>&1 || { tail -30 make.log >&2; exit 1; }
+cp libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a "$OUT/"
+"$BUILD_PYTHON" "$HERE/stdlib.py" "$SRC/Python-3.11.2/Lib" "$OUT/stdlib.bin"
+echo "$STAMP" > "$OUT/VERSION"

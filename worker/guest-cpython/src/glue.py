@@ -1,0 +1,25 @@
+# What the CPython guest adds to the shared bootstrap: the `bds_markdown` module. Run once
+# before the snapshot, in the bootstrap's private namespace, which holds the native `_markdown`.
+import sys as _sys
+import types as _types
+
+_MARKDOWN_DOC = (
+    "Markdown to HTML (CommonMark, GFM tables and strikethrough).\n\n"
+    "render(text, inline=False) -> str: with inline=True, an output that is exactly one "
+    "paragraph loses its <p>...</p> wrapper."
+)
+
+
+def _markdown_module(native, isinstance=isinstance, str=str, type=type):
+    def render(text, inline=False):
+        if not isinstance(text, str):
+            raise TypeError("render() argument 'text' must be str, not " + type(text).__name__)
+        return native(text, inline)
+
+    render.__module__ = "bds_markdown"
+    module = _types.ModuleType("bds_markdown", _MARKDOWN_DOC)
+    module.render = render
+    return module
+
+
+_sys.modules["bds_markdown"] = _markdown_module(_markdown)
