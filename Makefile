@@ -1,6 +1,6 @@
-# bds-script: build the guest (RustPython for wasm32-wasip1), the worker and the CLI, all in
-# release (one profile: CI builds wasmtime and RustPython once), then pre-build the compiled,
-# pre-initialised guest so no test or user pays for it.
+# bds-script: build the guests (RustPython, and CPython 3.11, for wasm32-wasip1), the worker and
+# the CLI, all in release (one profile: CI builds wasmtime and each guest once), then pre-build
+# the compiled, pre-initialised guests so no test or user pays for it.
 CARGO ?= cargo
 NPM ?= npm
 GUEST := target/wasm32-wasip1/release/bds_guest.wasm
@@ -10,7 +10,7 @@ LOCKED ?= --locked
 export NAPI_TYPE_DEF_TMP_FOLDER := $(CURDIR)/target/napi-typedefs
 NODE_DEPS := napi-binding/node_modules/.package-lock.json
 
-.PHONY: all guest build addon addon-dts ui chromium oracle studio test demo bench bench-addon bench-ui lint bless clean-cache
+.PHONY: all guest cpython-wasi guest-cpython build addon addon-dts ui chromium oracle studio test demo bench bench-addon bench-ui lint bless clean-cache
 
 all: build
 
@@ -18,9 +18,19 @@ guest:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 	cd worker/guest && $(CARGO) build --release --target wasm32-wasip1 --ignore-rust-version --target-dir ../../target $(LOCKED)
 
-build: guest
+# CPython 3.11 for wasm32-wasi, as static libraries, and its compiled stdlib (target/cpython-wasi):
+# from Debian's clang-16, wasi-libc and python3.11 source, installed when missing (~5 min once).
+cpython-wasi:
+	bash worker/guest-cpython/build-cpython.sh target/cpython-wasi
+
+guest-cpython: cpython-wasi
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	cd worker/guest-cpython && $(CARGO) build --release --target wasm32-wasip1 --target-dir ../../target $(LOCKED)
+
+build: guest guest-cpython
 	$(CARGO) build --release --workspace --bins $(LOCKED)
 	./target/release/bds-worker prepare
+	./target/release/bds-worker --guest-kind cpython prepare
 
 # The Node-API addon (target/release/bds.node, beside bds-worker) and its generated
 # declarations (target/release/index.d.ts; the tests compare them with napi-binding/index.d.ts).
@@ -56,9 +66,13 @@ STUDIO_PROJECT ?= target/studio-project
 studio: addon ui
 	node napi-binding/studio/server.js $(STUDIO_PROJECT)
 
+# Every suite runs on both guests: RustPython, then CPython (`BDS_GUEST`, which the worker and
+# the CLI read when nothing else chooses).
 test: build addon ui chromium oracle
 	$(CARGO) test --release --workspace $(LOCKED)
+	BDS_GUEST=cpython $(CARGO) test --release --workspace $(LOCKED)
 	BDS_CHROMIUM=$(CHROMIUM) node --test napi-binding/test/*.test.js
+	BDS_GUEST=cpython BDS_CHROMIUM=$(CHROMIUM) node --test napi-binding/test/*.test.js
 
 # The main job on the bundled default scripts: expand the macros of a sample post (a project in
 # target/demo-project seeded with the defaults), print the HTML, the diagnostics and the timings;
@@ -92,6 +106,7 @@ bless:
 lint:
 	$(CARGO) fmt --all -- --check
 	cd worker/guest && $(CARGO) fmt -- --check
+	cd worker/guest-cpython && $(CARGO) fmt -- --check
 	$(CARGO) clippy --release --workspace --all-targets $(LOCKED) -- -D warnings
 
 clean-cache:

@@ -48,7 +48,7 @@ mod shared;
 mod store;
 mod watchdog;
 
-pub use bds_ipc::{Read, Warning};
+pub use bds_ipc::{Guest, Read, UnknownGuest, Warning};
 pub use error::{EngineError, ErrorKind, ScriptError, TraceFrame};
 pub use imports::{
     Utilities, imported_modules, is_stdlib_module, link, utilities_in, utility_closure,

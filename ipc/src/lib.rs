@@ -31,6 +31,7 @@
 
 mod codec;
 mod frame;
+mod guest;
 #[cfg(feature = "markdown")]
 mod markdown;
 mod messages;
@@ -39,6 +40,7 @@ pub use codec::DecodeError;
 #[cfg(unix)]
 pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
+pub use guest::{Guest, UnknownGuest};
 #[cfg(feature = "markdown")]
 pub use markdown::markdown_to_html;
 pub use messages::{

@@ -6,7 +6,8 @@ fn main() {
     let dir = std::env::var_os("BDS_CPYTHON_WASI")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../target/cpython-wasi")
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+                .join("../../target/cpython-wasi")
         });
     let dir = dir.canonicalize().unwrap_or_else(|_| {
         panic!(
@@ -21,13 +22,20 @@ fn main() {
     // WASI's emulations CPython is built against (signal, getpid, process clocks), from
     // Debian's wasi-libc, and clang's builtins for the C code (128-bit float helpers).
     println!("cargo:rustc-link-search=native=/usr/lib/wasm32-wasi");
-    for lib in ["wasi-emulated-signal", "wasi-emulated-getpid", "wasi-emulated-process-clocks"] {
+    for lib in [
+        "wasi-emulated-signal",
+        "wasi-emulated-getpid",
+        "wasi-emulated-process-clocks",
+    ] {
         println!("cargo:rustc-link-lib=static={lib}");
     }
     // A larger shadow stack than the 1 MiB default, first in memory, so that running past it
     // traps instead of overwriting data.
     println!("cargo:rustc-cdylib-link-arg=-zstack-size=8388608");
-    println!("cargo:rustc-env=BDS_STDLIB_BIN={}", dir.join("stdlib.bin").display());
+    println!(
+        "cargo:rustc-env=BDS_STDLIB_BIN={}",
+        dir.join("stdlib.bin").display()
+    );
     for f in ["libpython3.11.a", "stdlib.bin", "VERSION"] {
         println!("cargo:rerun-if-changed={}", dir.join(f).display());
     }

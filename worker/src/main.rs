@@ -15,8 +15,11 @@
 //! - **Shared data**: `post` and `site` arrive once per content hash ([`Request::Share`]) and
 //!   are kept in an LRU bounded by bytes (`--shared-mib`, default 256); calls refer to them.
 //!
-//! Usage: `bds-worker [--guest PATH] [--cache-dir DIR] [--max-live N] [--shared-mib N] [prepare]`.
-//! `prepare` builds the cached, pre-initialised and compiled guest and exits.
+//! Usage: `bds-worker [--guest-kind rustpython|cpython] [--guest PATH] [--cache-dir DIR]
+//! [--max-live N] [--shared-mib N] [--memory-budget-mib N] [prepare]`.
+//! `prepare` builds the cached, pre-initialised and compiled guest and exits. The guest is
+//! RustPython unless `--guest-kind` (or `$BDS_GUEST`) says `cpython`; `--guest` (or
+//! `$BDS_GUEST_WASM`) names a wasm file directly.
 
 #![warn(clippy::unwrap_used)]
 
@@ -32,7 +35,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bds_ipc::{
-    CallSpec, ErrorInfo, ErrorKind, FrameError, GuestCall, GuestLoad, GuestOutcome, Hash,
+    CallSpec, ErrorInfo, ErrorKind, FrameError, Guest, GuestCall, GuestLoad, GuestOutcome, Hash,
     ModuleSource, Outcome, PROTOCOL_VERSION, Reply, Request, WireLimits, read_frame, write_frame,
 };
 
@@ -53,6 +56,7 @@ const RESET_GROWTH: usize = 64 << 20;
 #[derive(Debug)]
 struct Options {
     guest: Option<PathBuf>,
+    kind: Option<Guest>,
     cache_dir: Option<PathBuf>,
     max_live: usize,
     shared_mib: usize,
@@ -63,6 +67,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         guest: None,
+        kind: None,
         cache_dir: None,
         max_live: 16,
         shared_mib: 256,
@@ -73,6 +78,15 @@ fn parse_args() -> Result<Options, String> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--guest" => o.guest = Some(args.next().ok_or("--guest needs a path")?.into()),
+            "--guest-kind" => {
+                let name = args
+                    .next()
+                    .ok_or("--guest-kind needs rustpython or cpython")?;
+                o.kind = Some(
+                    name.parse()
+                        .map_err(|e: bds_ipc::UnknownGuest| e.to_string())?,
+                );
+            }
             "--cache-dir" => {
                 o.cache_dir = Some(args.next().ok_or("--cache-dir needs a path")?.into())
             }
@@ -111,16 +125,27 @@ fn parse_args() -> Result<Options, String> {
     Ok(o)
 }
 
-/// The guest wasm: `--guest`, `$BDS_GUEST_WASM`, next to this binary, or the build tree.
-fn find_guest(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
+/// The guest wasm: `--guest`, `$BDS_GUEST_WASM`, else the file of the kind of guest
+/// (`--guest-kind`, `$BDS_GUEST`, else RustPython) next to this binary, or in the build tree.
+fn find_guest(explicit: Option<PathBuf>, kind: Option<Guest>) -> Result<PathBuf, String> {
     if let Some(p) = explicit.or_else(|| std::env::var_os("BDS_GUEST_WASM").map(PathBuf::from)) {
         return Ok(p);
     }
+    let kind = match kind {
+        Some(k) => k,
+        None => match std::env::var("BDS_GUEST") {
+            Ok(name) if !name.is_empty() => name
+                .parse()
+                .map_err(|e: bds_ipc::UnknownGuest| format!("$BDS_GUEST: {e}"))?,
+            _ => Guest::default(),
+        },
+    };
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
+    let file = kind.wasm_file();
     let candidates = [
-        dir.join("bds_guest.wasm"),
-        dir.join("../wasm32-wasip1/release/bds_guest.wasm"),
+        dir.join(file),
+        dir.join("../wasm32-wasip1/release").join(file),
     ];
     candidates
         .iter()
@@ -128,12 +153,16 @@ fn find_guest(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
         .cloned()
         .ok_or_else(|| {
             format!(
-                "no guest wasm: looked at {} (build it with `make guest`, or set BDS_GUEST_WASM)",
+                "no {kind} guest wasm: looked at {} (build it with `make {}`, or set BDS_GUEST_WASM)",
                 candidates
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                match kind {
+                    Guest::RustPython => "guest",
+                    Guest::CPython => "guest-cpython",
+                }
             )
         })
 }
@@ -185,7 +214,7 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: Options, started: Instant) -> ExitCode {
-    let guest = match find_guest(opts.guest.clone()) {
+    let guest = match find_guest(opts.guest.clone(), opts.kind) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("bds-worker: {e}");

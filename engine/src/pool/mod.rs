@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bds_ipc::{ErrorKind, Outcome, Read, Reply, Request, Warning};
+use bds_ipc::{ErrorKind, Guest, Outcome, Read, Reply, Request, Warning};
 use serde_json::Value;
 
 use crate::error::{EngineError, ScriptError};
@@ -34,6 +34,7 @@ pub struct PoolConfig {
     workers: usize,
     worker: Option<PathBuf>,
     guest: Option<PathBuf>,
+    guest_kind: Option<Guest>,
     cache_dir: Option<PathBuf>,
     grace: Duration,
     max_live: usize,
@@ -49,6 +50,7 @@ impl Default for PoolConfig {
             workers: cores.clamp(1, 4),
             worker: None,
             guest: None,
+            guest_kind: None,
             cache_dir: None,
             grace: Duration::from_millis(200),
             max_live: 16,
@@ -81,6 +83,17 @@ impl PoolConfig {
     pub fn guest_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.guest = Some(path.into());
         self
+    }
+    /// Which Python runs the scripts: [`Guest::RustPython`] or [`Guest::CPython`] (default:
+    /// `$BDS_GUEST` when set, else RustPython). A [`Self::guest_path`] wins over it.
+    #[must_use]
+    pub fn guest(mut self, kind: Guest) -> Self {
+        self.guest_kind = Some(kind);
+        self
+    }
+    /// The guest this configuration asked for, if it asked.
+    pub fn guest_kind(&self) -> Option<Guest> {
+        self.guest_kind
     }
     /// Where workers cache the compiled guest.
     #[must_use]
@@ -233,6 +246,9 @@ impl Pool {
         ];
         if let Some(g) = &config.guest {
             args.extend(["--guest".to_owned(), g.display().to_string()]);
+        }
+        if let Some(k) = config.guest_kind {
+            args.extend(["--guest-kind".to_owned(), k.name().to_owned()]);
         }
         if let Some(c) = &config.cache_dir {
             args.extend(["--cache-dir".to_owned(), c.display().to_string()]);

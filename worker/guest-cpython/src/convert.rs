@@ -219,7 +219,11 @@ impl Emit {
             } else if ffi::PyFloat_Check(p) != 0 {
                 let f = ffi::PyFloat_AsDouble(p);
                 if !f.is_finite() {
-                    let shown = if f.is_nan() { "NaN".to_owned() } else { format!("{f}") };
+                    let shown = if f.is_nan() {
+                        "NaN".to_owned()
+                    } else {
+                        format!("{f}")
+                    };
                     return Err(abi(format!("{path} is {shown}, which JSON cannot carry")));
                 }
                 // serde_json prints the shortest representation that reads back exactly.
@@ -262,7 +266,10 @@ impl Emit {
                 self.enter(depth, path)?;
                 self.seq(&items, depth, path)?;
             } else {
-                return Err(abi(format!("{path} is a {}, which is not a JSON value", o.type_name())));
+                return Err(abi(format!(
+                    "{path} is a {}, which is not a JSON value",
+                    o.type_name()
+                )));
             }
         }
         self.check_size()

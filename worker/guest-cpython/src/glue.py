@@ -17,6 +17,7 @@ def _markdown_module(native, isinstance=isinstance, str=str, type=type):
         return native(text, inline)
 
     render.__module__ = "bds_markdown"
+    render.__qualname__ = "render"
     module = _types.ModuleType("bds_markdown", _MARKDOWN_DOC)
     module.render = render
     return module

@@ -300,14 +300,20 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
         Ok(Some(parts)) => parts,
         Ok(None) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
         Err(e) => {
-            return fail(ErrorKind::AbiViolation, format!("the context is not JSON: {e}"));
+            return fail(
+                ErrorKind::AbiViolation,
+                format!("the context is not JSON: {e}"),
+            );
         }
     };
     let func = match module.dict_get(&py::cstr(&req.entry)) {
         // SAFETY: a check on a live object.
         Some(f) if unsafe { ffi::PyCallable_Check(f.as_ptr()) } != 0 => f,
         Some(_) => {
-            return fail(ErrorKind::Runtime, format!("`{}` is not a function", req.entry));
+            return fail(
+                ErrorKind::Runtime,
+                format!("`{}` is not a function", req.entry),
+            );
         }
         None => {
             return fail(
@@ -437,13 +443,19 @@ fn warning(o: &Obj) -> Option<Warning> {
         category: category.lossy(),
         message: message.lossy(),
         file: file.lossy(),
-        line: line.to_u64().and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
+        line: line
+            .to_u64()
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(0),
     })
 }
 
 fn describe(helpers: &Helpers, e: &PyErr, default: ErrorKind) -> ErrorInfo {
     let fallback = || {
-        ErrorInfo::plain(default, format!("{}: {}", e.0.type_name(), describe_plain(e)))
+        ErrorInfo::plain(
+            default,
+            format!("{}: {}", e.0.type_name(), describe_plain(e)),
+        )
     };
     let Ok(t) = helpers.describe.call(vec![e.0.clone()]) else {
         return fallback();

@@ -61,36 +61,57 @@ fn arg(args: *mut ffi::PyObject, i: isize) -> Option<Obj> {
     }
 }
 
-unsafe extern "C" fn stdlib_kind(_: *mut ffi::PyObject, name: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn stdlib_kind(
+    _: *mut ffi::PyObject,
+    name: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     wrap(|| {
         let name = Obj::borrowed(name).ok_or_else(PyErr::take)?;
-        let kind = name.to_str().and_then(|n| table().get(n)).map_or(0, |e| e.0);
+        let kind = name
+            .to_str()
+            .and_then(|n| table().get(n))
+            .map_or(0, |e| e.0);
         Obj::int(i64::from(kind))
     })
 }
 
-unsafe extern "C" fn stdlib_code(_: *mut ffi::PyObject, name: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn stdlib_code(
+    _: *mut ffi::PyObject,
+    name: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     wrap(|| {
         let name = Obj::borrowed(name).ok_or_else(PyErr::take)?;
         let Some((_, code)) = name.to_str().and_then(|n| table().get(n)) else {
             // SAFETY: a live exception class.
-            return Err(PyErr::new(unsafe { ffi::PyExc_ImportError }, "not in the built-in stdlib"));
+            return Err(PyErr::new(
+                unsafe { ffi::PyExc_ImportError },
+                "not in the built-in stdlib",
+            ));
         };
         // SAFETY: marshal data written by CPython 3.11 (stdlib.py), read-only and static.
         Obj::owned(unsafe {
-            ffi::PyMarshal_ReadObjectFromString(code.as_ptr().cast::<c_char>(), code.len() as ffi::Py_ssize_t)
+            ffi::PyMarshal_ReadObjectFromString(
+                code.as_ptr().cast::<c_char>(),
+                code.len() as ffi::Py_ssize_t,
+            )
         })
     })
 }
 
-unsafe extern "C" fn markdown(_: *mut ffi::PyObject, args: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn markdown(
+    _: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     wrap(|| {
         let text = arg(args, 0).ok_or_else(PyErr::take)?;
         // SAFETY: a live exception class.
         let value_error = unsafe { ffi::PyExc_ValueError };
         let Some(text) = text.to_str() else {
             // The wrapper checked it is a str: it holds a lone surrogate.
-            return Err(PyErr::new(value_error, "render() argument 'text' holds a lone surrogate"));
+            return Err(PyErr::new(
+                value_error,
+                "render() argument 'text' holds a lone surrogate",
+            ));
         };
         // SAFETY: a live object.
         let inline = arg(args, 1).is_some_and(|o| unsafe { ffi::PyObject_IsTrue(o.as_ptr()) } == 1);
@@ -114,19 +135,25 @@ unsafe impl Sync for Defs {}
 static DEFS: Defs = Defs([
     ffi::PyMethodDef {
         ml_name: c"_stdlib_kind".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: stdlib_kind },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: stdlib_kind,
+        },
         ml_flags: ffi::METH_O,
         ml_doc: std::ptr::null(),
     },
     ffi::PyMethodDef {
         ml_name: c"_stdlib_code".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: stdlib_code },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: stdlib_code,
+        },
         ml_flags: ffi::METH_O,
         ml_doc: std::ptr::null(),
     },
     ffi::PyMethodDef {
         ml_name: c"_markdown".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: markdown },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: markdown,
+        },
         ml_flags: ffi::METH_VARARGS,
         ml_doc: std::ptr::null(),
     },
@@ -143,7 +170,9 @@ pub(crate) fn install(globals: &Obj) -> PyResult<()> {
     for def in &DEFS.0 {
         let ptr = std::ptr::from_ref(def).cast_mut();
         // SAFETY: a static definition; no self, no module.
-        let f = Obj::owned(unsafe { ffi::PyCFunction_NewEx(ptr, std::ptr::null_mut(), std::ptr::null_mut()) })?;
+        let f = Obj::owned(unsafe {
+            ffi::PyCFunction_NewEx(ptr, std::ptr::null_mut(), std::ptr::null_mut())
+        })?;
         let name = crate::py::c(def.ml_name);
         globals.dict_set(&name, &f)?;
     }

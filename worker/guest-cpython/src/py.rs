@@ -99,7 +99,9 @@ impl Obj {
     pub(crate) fn call(&self, args: Vec<Obj>) -> PyResult<Obj> {
         let args = Obj::tuple(args)?;
         // SAFETY: a callable (or CPython raises TypeError) and a tuple.
-        Obj::owned(unsafe { ffi::PyObject_Call(self.as_ptr(), args.as_ptr(), std::ptr::null_mut()) })
+        Obj::owned(unsafe {
+            ffi::PyObject_Call(self.as_ptr(), args.as_ptr(), std::ptr::null_mut())
+        })
     }
 
     pub(crate) fn getattr(&self, name: &CStr) -> PyResult<Obj> {
@@ -150,14 +152,19 @@ impl Obj {
         }
         // SAFETY: encode with a replacing error handler; the bytes live as long as `b`.
         unsafe {
-            let b = ffi::PyUnicode_AsEncodedString(self.as_ptr(), c"utf-8".as_ptr(), c"replace".as_ptr());
+            let b = ffi::PyUnicode_AsEncodedString(
+                self.as_ptr(),
+                c"utf-8".as_ptr(),
+                c"replace".as_ptr(),
+            );
             let Ok(b) = Obj::owned(b) else {
                 ffi::PyErr_Clear();
                 return String::new();
             };
             let p = ffi::PyBytes_AsString(b.as_ptr());
             let n = ffi::PyBytes_Size(b.as_ptr());
-            String::from_utf8_lossy(std::slice::from_raw_parts(p.cast::<u8>(), n as usize)).into_owned()
+            String::from_utf8_lossy(std::slice::from_raw_parts(p.cast::<u8>(), n as usize))
+                .into_owned()
         }
     }
 
@@ -210,7 +217,12 @@ impl Obj {
         // SAFETY: every object has a type with a NUL-terminated name.
         unsafe {
             let t = ffi::Py_TYPE(self.as_ptr());
-            CStr::from_ptr((*t).tp_name).to_string_lossy().rsplit('.').next().unwrap_or("?").to_owned()
+            CStr::from_ptr((*t).tp_name)
+                .to_string_lossy()
+                .rsplit('.')
+                .next()
+                .unwrap_or("?")
+                .to_owned()
         }
     }
 }
@@ -235,10 +247,17 @@ impl PyErr {
     pub(crate) fn take() -> PyErr {
         // SAFETY: the 3.11 fetch/normalise protocol; every pointer is owned or null.
         unsafe {
-            let (mut t, mut v, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+            let (mut t, mut v, mut tb) = (
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
             ffi::PyErr_Fetch(&mut t, &mut v, &mut tb);
             if t.is_null() {
-                return PyErr::new(ffi::PyExc_SystemError, "an error was reported without an exception");
+                return PyErr::new(
+                    ffi::PyExc_SystemError,
+                    "an error was reported without an exception",
+                );
             }
             ffi::PyErr_NormalizeException(&mut t, &mut v, &mut tb);
             if !tb.is_null() && !v.is_null() {
@@ -248,7 +267,10 @@ impl PyErr {
             drop(Obj::owned(tb));
             match Obj::owned(v) {
                 Ok(v) => PyErr(v),
-                Err(_) => PyErr::new(ffi::PyExc_SystemError, "an exception could not be normalised"),
+                Err(_) => PyErr::new(
+                    ffi::PyExc_SystemError,
+                    "an exception could not be normalised",
+                ),
             }
         }
     }
@@ -281,7 +303,11 @@ impl PyErr {
 
 /// `-1` from the C API means an exception is set.
 pub(crate) fn check(status: i32) -> PyResult<()> {
-    if status < 0 { Err(PyErr::take()) } else { Ok(()) }
+    if status < 0 {
+        Err(PyErr::take())
+    } else {
+        Ok(())
+    }
 }
 
 /// A `&'static CStr` from a literal-ish `&str` known to hold no NUL (names in this crate).
@@ -294,8 +320,16 @@ pub(crate) fn exec(source: &str, filename: &CStr, globals: &Obj) -> PyResult<()>
     let source = cstr(source);
     // SAFETY: NUL-terminated source and name; `globals` is a dict.
     unsafe {
-        let code = Obj::owned(ffi::Py_CompileString(source.as_ptr(), filename.as_ptr(), ffi::Py_file_input))?;
-        Obj::owned(ffi::PyEval_EvalCode(code.as_ptr(), globals.as_ptr(), globals.as_ptr()))?;
+        let code = Obj::owned(ffi::Py_CompileString(
+            source.as_ptr(),
+            filename.as_ptr(),
+            ffi::Py_file_input,
+        ))?;
+        Obj::owned(ffi::PyEval_EvalCode(
+            code.as_ptr(),
+            globals.as_ptr(),
+            globals.as_ptr(),
+        ))?;
     }
     Ok(())
 }

@@ -104,7 +104,14 @@ pub(crate) fn roots_for(refs: &[SharedRef]) -> PyResult<Vec<Obj>> {
                 continue;
             }
             let obj = new_root(&root_cls, &s.name, &hex(&s.hash), true)?;
-            roots.by_key.insert(key, Root { obj: obj.clone(), filled: 0, tick });
+            roots.by_key.insert(
+                key,
+                Root {
+                    obj: obj.clone(),
+                    filled: 0,
+                    tick,
+                },
+            );
             created.push(obj.clone());
             out.push(obj);
         }
@@ -140,7 +147,9 @@ fn put_all(root: &Obj, map: &serde_json::Map<String, serde_json::Value>) -> PyRe
 /// recording reads like a shared root, but not kept beyond the call.
 pub(crate) fn local_root(name: &str, value: &serde_json::Value) -> PyResult<Obj> {
     let serde_json::Value::Object(map) = value else {
-        return Err(type_error(format!("context['{name}'] is not a JSON object")));
+        return Err(type_error(format!(
+            "context['{name}'] is not a JSON object"
+        )));
     };
     let cls = classes(|c| Ok(c.root.clone()))?;
     let obj = new_root(&cls, name, "", false)?;
@@ -170,10 +179,16 @@ impl Roots {
 
 /// `_fill(root)`: loads a pending root's contents from the worker.
 pub(crate) fn fill(root: &Obj) -> PyResult<()> {
-    let name = root.getattr(c"_name")?.to_str().unwrap_or("shared").to_owned();
+    let name = root
+        .getattr(c"_name")?
+        .to_str()
+        .unwrap_or("shared")
+        .to_owned();
     let key = root.getattr(c"_key")?;
     let Some(hash) = key.to_str().and_then(unhex) else {
-        return Err(runtime_error(format!("context['{name}'] has lost its identity")));
+        return Err(runtime_error(format!(
+            "context['{name}'] has lost its identity"
+        )));
     };
     // SAFETY: the host reads 32 bytes at `hash`, which lives on this frame.
     let len = unsafe { shared_len(hash.as_ptr()) };
@@ -187,14 +202,21 @@ pub(crate) fn fill(root: &Obj) -> PyResult<()> {
     // SAFETY: `buf` has exactly `len` writable bytes; the host writes at most that many.
     let status = unsafe { shared_read(hash.as_ptr(), buf.as_mut_ptr(), len as i32) };
     if status != 0 {
-        return Err(runtime_error(format!("context['{name}'] could not be read")));
+        return Err(runtime_error(format!(
+            "context['{name}'] could not be read"
+        )));
     }
     let value: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
         // SAFETY: a live exception class.
-        PyErr::new(unsafe { ffi::PyExc_ValueError }, &format!("context['{name}'] is not JSON: {e}"))
+        PyErr::new(
+            unsafe { ffi::PyExc_ValueError },
+            &format!("context['{name}'] is not JSON: {e}"),
+        )
     })?;
     let serde_json::Value::Object(map) = value else {
-        return Err(type_error(format!("context['{name}'] is not a JSON object")));
+        return Err(type_error(format!(
+            "context['{name}'] is not a JSON object"
+        )));
     };
     put_all(root, &map)?;
     root.setattr(c"_pending", &Obj::bool(false))?;

@@ -1,6 +1,7 @@
 //! `bds`: the command line of bds-script.
 //!
 //! ```text
+//! bds [--guest rustpython|cpython] COMMAND …
 //! bds run SCRIPT.py [--context FILE|-] [--entry NAME] [--timeout-ms N] [--memory-mb N] [--fresh] [--seed N]
 //! bds check SCRIPT.py...
 //! bds expand FILE [--post META.json] [--site SITE.json] [--project DIR] [--workers N] [--json]
@@ -49,6 +50,10 @@ use clap::{Args, Parser, Subcommand};
     arg_required_else_help = true
 )]
 struct Cli {
+    /// The Python that runs the scripts: rustpython or cpython [default: $BDS_GUEST, else
+    /// rustpython]
+    #[arg(long, global = true, value_name = "NAME")]
+    guest: Option<bds_engine::Guest>,
     #[command(subcommand)]
     command: Command,
 }
@@ -273,6 +278,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    util::set_guest(cli.guest);
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => run::check(&args.scripts),

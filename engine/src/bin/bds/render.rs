@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use bds_engine::{PoolConfig, Project, ProjectError, Severity, StoreError};
+use bds_engine::{Project, ProjectError, Severity, StoreError};
 use serde_json::{Value, json};
 
 use crate::util::{emit, ms, print_json, read_input, read_json};
@@ -13,7 +13,7 @@ use crate::{ExpandArgs, TransformArgs};
 
 /// Opens a project with `workers` worker processes (the default when `None`).
 pub(crate) fn open_project(dir: &Path, workers: Option<usize>) -> Result<Project> {
-    let mut cfg = PoolConfig::default();
+    let mut cfg = crate::util::pool_config();
     if let Some(n) = workers {
         cfg = cfg.workers(n);
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use bds_engine::{CallOptions, Limits, Pool, PoolConfig, ScriptError};
+use bds_engine::{CallOptions, Limits, Pool, ScriptError};
 use serde_json::{Value, json};
 
 use crate::RunArgs;
@@ -57,7 +57,8 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let (own, shared) = bds_engine::split_shared(&script, context)?;
     let opts = opts.with_limits(limits);
     let started = Instant::now();
-    let pool = Pool::new(PoolConfig::default().workers(1)).context("cannot start the engine")?;
+    let pool =
+        Pool::new(crate::util::pool_config().workers(1)).context("cannot start the engine")?;
     let startup = started.elapsed();
     let t = Instant::now();
     let result = pool.call_shared(&script, &own, &shared, &opts);
@@ -110,7 +111,8 @@ fn error_doc(e: &ScriptError) -> Value {
 
 /// Compiles each script; the exit status is the worst one met (2 for a file that cannot be read).
 pub(crate) fn check(paths: &[PathBuf]) -> Result<ExitCode> {
-    let pool = Pool::new(PoolConfig::default().workers(1)).context("cannot start the engine")?;
+    let pool =
+        Pool::new(crate::util::pool_config().workers(1)).context("cannot start the engine")?;
     let mut worst: u8 = 0;
     for path in paths {
         let script = match read_script(path) {

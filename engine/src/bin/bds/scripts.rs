@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use bds_engine::{Checker, ListFilter, Pool, PoolConfig, ScriptKind, ScriptStore, StoreError};
+use bds_engine::{Checker, ListFilter, Pool, ScriptKind, ScriptStore, StoreError};
 use serde_json::json;
 
 use crate::util::{emit, print_json, read_input};
@@ -16,7 +16,7 @@ const NEW_SCRIPT: &str = "# ---\n# title: {slug}\n# kind: macro\n# entrypoint: r
 
 /// A pool to compile scripts for the index's status, or none (with a warning) if it cannot start.
 fn checker() -> Option<Arc<dyn Checker>> {
-    match Pool::new(PoolConfig::default().workers(1)) {
+    match Pool::new(crate::util::pool_config().workers(1)) {
         Ok(p) => Some(Arc::new(p)),
         Err(e) => {
             eprintln!("bds: scripts will not be compiled ({e})");

@@ -5,8 +5,23 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bds_engine::Script;
+use bds_engine::{Guest, PoolConfig, Script};
 use serde_json::Value;
+
+static GUEST: std::sync::OnceLock<Option<Guest>> = std::sync::OnceLock::new();
+
+/// Records `--guest` (or `$BDS_GUEST`) for every pool the command starts.
+pub(crate) fn set_guest(guest: Option<Guest>) {
+    let _ = GUEST.set(guest);
+}
+
+/// The pool configuration every command starts from: the chosen guest, else the default.
+pub(crate) fn pool_config() -> PoolConfig {
+    match GUEST.get().copied().flatten() {
+        Some(g) => PoolConfig::default().guest(g),
+        None => PoolConfig::default(),
+    }
+}
 
 /// A script file, with the path in the error.
 pub(crate) fn read_script(path: &Path) -> Result<Script> {
