@@ -1,87 +1,262 @@
-//! `cargo bench -p bds-benches --bench guests`: two builds of the guest side by side, in one
-//! run: `BDS_GUEST_A=old.wasm BDS_GUEST_B=new.wasm` (default: the built guest against itself).
-//! Warm calls of a one-line macro, the bundled `kbd`, and the bundled `toc` over 200 headings,
-//! interleaved in blocks of 100 calls so both pools see the same machine; one worker each.
+//! `cargo bench -p bds-benches --bench guests`: the two guests side by side, in one run, with a
+//! CPython worker process as the baseline: RustPython in wasm, CPython 3.11 in wasm, and
+//! `python3` running `cpython_worker.py` (no sandbox, no deadline).
 //!
-//! `BDS_BENCH_QUICK=1` runs fewer blocks.
+//! Rows: every bundled macro on its first golden case, the one-line macro, the bundled `toc`
+//! over 200 headings (warm calls, interleaved in blocks of 50 so all three see the same
+//! machine; one worker each); cold start to the first result; recovery after a runaway; RSS
+//! per worker after the warm rows. Ratios are of medians, against the CPython process.
+//!
+//! `BDS_GUEST_A=x.wasm BDS_GUEST_B=y.wasm` replace the two guests by wasm files (to compare two
+//! builds of one guest). `BDS_BENCH_QUICK=1` runs fewer blocks.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use bds_benches::{ONE_LINE, Stats, bundled_script, fmt, post_with_headings};
-use bds_engine::{CallOptions, Pool, PoolConfig, Script};
+use bds_benches::{CPython, ONE_LINE, Stats, bundled_script, fmt, post_with_headings, rss_bytes};
+use bds_engine::{CallOptions, ErrorKind, Guest, Limits, Pool, PoolConfig, Script};
 use serde_json::{Value, json};
 
-fn pool(guest: Option<&str>, cache: &std::path::Path) -> Pool {
-    let mut config = PoolConfig::default().workers(1).cache_dir(cache);
-    if let Some(g) = guest {
-        config = config.guest_path(g);
+const SPIN: &str = "def render(c):\n    while True: pass\n";
+
+fn config(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> PoolConfig {
+    let mut config = PoolConfig::default()
+        .workers(1)
+        .cache_dir(cache)
+        .guest(guest);
+    if let Some(p) = path {
+        config = config.guest_path(p);
     }
-    Pool::new(config).expect("the pool starts (run `make build` first)")
+    config
+}
+
+/// Every bundled macro with its first golden case (utilities and transforms left out).
+fn bundled_macros() -> Vec<(String, Script, Value)> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/cases");
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .expect("fixtures/cases")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let slug = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        let script = bundled_script(&format!("{slug}.py"));
+        if !script.source().contains("kind: macro") {
+            continue;
+        }
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .expect("cases")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        cases.sort();
+        let Some(first) = cases.first() else { continue };
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(first).expect("case")).expect("JSON");
+        out.push((slug, script, case["context"].clone()));
+    }
+    out
+}
+
+fn geomean(xs: &[f64]) -> f64 {
+    (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp()
 }
 
 fn main() {
     let a_path = std::env::var("BDS_GUEST_A").ok();
     let b_path = std::env::var("BDS_GUEST_B").ok();
-    let blocks = if std::env::var_os("BDS_BENCH_QUICK").is_some() {
-        3
-    } else {
-        15
-    };
+    let quick = std::env::var_os("BDS_BENCH_QUICK").is_some();
+    let blocks = if quick { 3 } else { 12 };
     let cache = tempfile::tempdir().expect("tempdir");
-    let a = pool(a_path.as_deref(), cache.path());
-    let b = pool(b_path.as_deref(), cache.path());
+    let rp = Pool::new(config(Guest::RustPython, a_path.as_deref(), cache.path()))
+        .expect("the RustPython pool starts (run `make build` first)");
+    let cp = Pool::new(config(Guest::CPython, b_path.as_deref(), cache.path()))
+        .expect("the CPython pool starts (run `make build` first)");
+    let mut py = CPython::start();
     let opts = CallOptions::default();
-    let toc_post = json!({"content": post_with_headings(200)});
-    let workloads: Vec<(&str, Script, Value)> = vec![
+
+    let mut workloads: Vec<(String, Script, Value)> = vec![
         (
-            "one-line macro",
+            "one-line macro".to_owned(),
             Script::new("oneline.py", ONE_LINE),
             json!({"abi": 1, "args": ["Ctrl"], "params": {}}),
         ),
         (
-            "kbd (bundled)",
-            bundled_script("kbd.py"),
-            json!({"abi": 1, "args": ["Ctrl+Shift+<P>"], "params": {}}),
-        ),
-        (
-            "toc, 200 headings (bundled)",
+            "toc, 200 headings".to_owned(),
             bundled_script("toc.py"),
-            json!({"abi": 1, "params": {"depth": 3}, "post": toc_post}),
+            json!({"abi": 1, "params": {"depth": 3}, "post": {"content": post_with_headings(200)}}),
         ),
     ];
-    println!("# Two guests, one run\n");
+    workloads.extend(bundled_macros());
+
+    println!("# The guests side by side, one run\n");
     println!(
-        "A: {}; B: {}\n",
-        a_path.as_deref().unwrap_or("the built guest"),
-        b_path.as_deref().unwrap_or("the built guest")
+        "RustPython: {}; CPython: {}; baseline: python3 {} in a worker process\n",
+        a_path.as_deref().unwrap_or("bds_guest.wasm"),
+        b_path.as_deref().unwrap_or("bds_guest_cpython.wasm"),
+        py_version()
     );
-    println!("| workload | A p50 | A p95 | B p50 | B p95 | B/A p50 |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| workload | RustPython p50 | p95 | CPython-wasm p50 | p95 | CPython process p50 | p95 | RP ÷ process | CPw ÷ process |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let (mut rp_ratios, mut cp_ratios) = (Vec::new(), Vec::new());
     for (name, script, ctx) in &workloads {
-        let per_block = if name.starts_with("toc") { 20 } else { 100 };
-        let (mut ta, mut tb) = (Vec::new(), Vec::new());
-        for p in [&a, &b] {
-            for _ in 0..20 {
-                p.call(script, ctx, &opts).expect("warm-up call");
-            }
-        }
+        let a = rp.call(script, ctx, &opts).expect("RustPython runs it");
+        let b = cp.call(script, ctx, &opts).expect("CPython-wasm runs it");
+        assert_eq!(a.value, b.value, "{name}: the two guests disagree");
+        let native = py.call(script.name(), script.source(), ctx);
+        let native_ok = native["ok"] == json!(true);
+        let (mut ra, mut rb, mut rc) = (Vec::new(), Vec::new(), Vec::new());
+        let per_block = 50;
         for _ in 0..blocks {
-            for (p, t) in [(&a, &mut ta), (&b, &mut tb)] {
+            for _ in 0..per_block {
+                let t = Instant::now();
+                rp.call(script, ctx, &opts).expect("call");
+                ra.push(t.elapsed());
+            }
+            for _ in 0..per_block {
+                let t = Instant::now();
+                cp.call(script, ctx, &opts).expect("call");
+                rb.push(t.elapsed());
+            }
+            if native_ok {
                 for _ in 0..per_block {
-                    let start = Instant::now();
-                    p.call(script, ctx, &opts).expect("call");
-                    t.push(start.elapsed());
+                    let t = Instant::now();
+                    py.call(script.name(), script.source(), ctx);
+                    rc.push(t.elapsed());
                 }
             }
         }
-        let (sa, sb) = (Stats::of(ta), Stats::of(tb));
+        let (sa, sb) = (Stats::of(ra), Stats::of(rb));
+        if native_ok {
+            let sc = Stats::of(rc);
+            let (x, y) = (ratio(sa.p50, sc.p50), ratio(sb.p50, sc.p50));
+            if name.as_str() != "one-line macro" && name.as_str() != "toc, 200 headings" {
+                rp_ratios.push(x);
+                cp_ratios.push(y);
+            }
+            println!(
+                "| {name} | {} | {} | {} | {} | {} | {} | {x:.2}× | {y:.2}× |",
+                fmt(sa.p50),
+                fmt(sa.p95),
+                fmt(sb.p50),
+                fmt(sb.p95),
+                fmt(sc.p50),
+                fmt(sc.p95)
+            );
+        } else {
+            println!(
+                "| {name} | {} | {} | {} | {} | — | — | — | — |",
+                fmt(sa.p50),
+                fmt(sa.p95),
+                fmt(sb.p50),
+                fmt(sb.p95)
+            );
+        }
+    }
+    if !cp_ratios.is_empty() {
+        let mut sorted = cp_ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mut rsorted = rp_ratios.clone();
+        rsorted.sort_by(f64::total_cmp);
         println!(
-            "| {name} | {} | {} | {} | {} | {:.2} |",
-            fmt(sa.p50),
-            fmt(sa.p95),
-            fmt(sb.p50),
-            fmt(sb.p95),
-            sb.p50.as_secs_f64() / sa.p50.as_secs_f64()
+            "\nBundled macros ({}), ratio of medians to the CPython process: RustPython geomean \
+             {:.2}×, median {:.2}×; CPython-wasm geomean {:.2}×, median {:.2}×",
+            cp_ratios.len(),
+            geomean(&rp_ratios),
+            rsorted[rsorted.len() / 2],
+            geomean(&cp_ratios),
+            sorted[sorted.len() / 2],
         );
     }
+
+    // RSS per worker after the warm rows (every workload's script loaded, one instance each).
+    let rss = |p: &Pool| p.worker_pids()[0].and_then(rss_bytes).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "\nRSS per worker after the warm rows: RustPython {:.1} MB, CPython-wasm {:.1} MB, \
+         CPython process {:.1} MB",
+        rss(&rp),
+        rss(&cp),
+        rss_bytes(py.pid()).unwrap_or(0) as f64 / 1e6
+    );
+    py.kill();
+
+    // Cold start (a new one-worker pool, compiled guest cached) to the first result of kbd,
+    // and recovery: a runaway hits its 20 ms deadline, then the time to the next result.
+    let kbd = bundled_script("kbd.py");
+    let kbd_ctx = json!({"abi": 1, "args": ["Ctrl+C"], "params": {}});
+    let spin = Script::new("spin.py", SPIN);
+    let deadline = Duration::from_millis(20);
+    let spin_opts =
+        CallOptions::default().with_limits(Limits::macro_call().with_deadline(deadline));
+    let rounds = if quick { 5 } else { 20 };
+    println!("\n| | RustPython p50 | p95 | CPython-wasm p50 | p95 | CPython process p50 | p95 |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut cold: [Vec<Duration>; 3] = Default::default();
+    let mut recovery: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..rounds {
+        for (i, (kind, path)) in [(Guest::RustPython, &a_path), (Guest::CPython, &b_path)]
+            .into_iter()
+            .enumerate()
+        {
+            let t = Instant::now();
+            let p = Pool::new(config(kind, path.as_deref(), cache.path())).expect("pool");
+            p.call(&kbd, &kbd_ctx, &opts).expect("first call");
+            cold[i].push(t.elapsed());
+            let e = p.call(&spin, &json!({}), &spin_opts).expect_err("spins");
+            assert_eq!(e.kind, ErrorKind::Timeout);
+            let t = Instant::now();
+            p.call(&kbd, &kbd_ctx, &opts).expect("recovers");
+            recovery[i].push(t.elapsed());
+            p.close();
+        }
+        let t = Instant::now();
+        let mut p = CPython::start();
+        p.call(kbd.name(), kbd.source(), &kbd_ctx);
+        cold[2].push(t.elapsed());
+        // CPython has no in-process deadline that stops C code: the baseline kills and respawns.
+        let t = Instant::now();
+        p.kill();
+        let mut p = CPython::start();
+        p.call(kbd.name(), kbd.source(), &kbd_ctx);
+        recovery[2].push(t.elapsed());
+        p.kill();
+    }
+    for (label, rows) in [
+        ("cold start → first result", cold),
+        ("timeout → next result", recovery),
+    ] {
+        let [a, b, c] = rows.map(Stats::of);
+        println!(
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            fmt(a.p50),
+            fmt(a.p95),
+            fmt(b.p50),
+            fmt(b.p95),
+            fmt(c.p50),
+            fmt(c.p95)
+        );
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+fn py_version() -> String {
+    std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .replace("Python ", "")
+        })
+        .unwrap_or_default()
 }

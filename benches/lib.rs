@@ -58,8 +58,14 @@ pub struct CPython {
 impl CPython {
     pub fn start() -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/cpython_worker.py");
+        // Bundled macros import the bundled utilities and `bds_markdown` (the oracle's twin).
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let mut child = Command::new("python3")
             .args(["-S", script])
+            .env(
+                "PYTHONPATH",
+                format!("{root}/default-scripts:{root}/fixtures"),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

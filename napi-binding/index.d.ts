@@ -279,6 +279,9 @@ export interface Expansion {
   cacheHits: number
 }
 
+/** A Python for the guest: both run in the same sandbox, behind the same interface. */
+export type Guest = 'rustpython' | 'cpython'
+
 /** A file in `scripts/` the store does not index, and why. */
 export interface IgnoredFile {
   file: string
@@ -329,7 +332,15 @@ export interface OpenOptions {
   watchDebounceMs?: number
   /** The `bds-worker` binary. Default: `$BDS_WORKER`, else the one beside this addon. */
   workerPath?: string
-  /** The guest (`bds_guest.wasm`). Default: `$BDS_GUEST_WASM`, else beside the worker. */
+  /**
+   * Which Python runs the scripts (default: `$BDS_GUEST`, else `rustpython`). `cpython` is
+   * CPython 3.11 itself, compiled to WebAssembly: CPython's results, and faster.
+   */
+  guest?: Guest
+  /**
+   * The guest wasm file itself, overriding `guest`. Default: `$BDS_GUEST_WASM`, else the
+   * chosen guest's file beside the worker.
+   */
   guestPath?: string
   /** Where the compiled guest is cached. Default: beside the guest, else the user's cache. */
   cacheDir?: string

@@ -200,6 +200,12 @@ impl Engine {
         if let Some(p) = crate::locate::worker(o.worker_path.as_deref()) {
             config = config.worker_path(p);
         }
+        if let Some(g) = o.guest {
+            config = config.guest(match g {
+                crate::types::Guest::RustPython => bds_engine::Guest::RustPython,
+                crate::types::Guest::CPython => bds_engine::Guest::CPython,
+            });
+        }
         if let Some(p) = &o.guest_path {
             config = config.guest_path(p);
         }

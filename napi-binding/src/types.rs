@@ -29,10 +29,24 @@ pub struct OpenOptions {
     pub watch_debounce_ms: Option<u32>,
     /// The `bds-worker` binary. Default: `$BDS_WORKER`, else the one beside this addon.
     pub worker_path: Option<String>,
-    /// The guest (`bds_guest.wasm`). Default: `$BDS_GUEST_WASM`, else beside the worker.
+    /// Which Python runs the scripts (default: `$BDS_GUEST`, else `rustpython`). `cpython` is
+    /// CPython 3.11 itself, compiled to WebAssembly: CPython's results, and faster.
+    pub guest: Option<Guest>,
+    /// The guest wasm file itself, overriding `guest`. Default: `$BDS_GUEST_WASM`, else the
+    /// chosen guest's file beside the worker.
     pub guest_path: Option<String>,
     /// Where the compiled guest is cached. Default: beside the guest, else the user's cache.
     pub cache_dir: Option<String>,
+}
+
+/// A Python for the guest: both run in the same sandbox, behind the same interface.
+#[napi(string_enum = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guest {
+    /// RustPython 0.6.
+    RustPython,
+    /// CPython 3.11.
+    CPython,
 }
 
 /// What a script is for.

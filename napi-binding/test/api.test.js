@@ -45,6 +45,23 @@ test('open: a missing worker binary rejects with worker-unavailable naming the p
   assert.match(err.message, new RegExp(`^cannot start the worker ${join(dir, 'no-such-worker')}: `))
 })
 
+test('open: guest picks the Python that runs the scripts; an unknown one is refused', async (t) => {
+  const probe = 'import sys\ndef render(c):\n    return {"impl": sys.implementation.name, "version": list(sys.version_info[:2])}\n'
+  const seen = {}
+  for (const guest of ['rustpython', 'cpython']) {
+    const { engine } = await openProject(t, { guest })
+    seen[guest] = (await engine.runSource(probe, {})).value
+  }
+  // RustPython implements 3.13's language (and says 3.14 in sys.version_info); CPython is 3.11.
+  assert.equal(seen.rustpython.impl, 'rustpython')
+  assert.deepEqual(seen.cpython, { impl: 'cpython', version: [3, 11] })
+  const dir = tempProject(t)
+  await assert.rejects(async () => Engine.open(dir, { create: true, guest: 'jython' }), {
+    code: 'InvalidArg',
+    message: 'value `"jython"` does not match any variant of enum `Guest` on OpenOptions.guest',
+  })
+})
+
 test('open: out-of-range options are invalid arguments, not wrapped-around numbers', async (t) => {
   const dir = tempProject(t)
   const cases = [

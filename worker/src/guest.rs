@@ -185,7 +185,8 @@ fn artifact_paths(
         )
         .as_bytes(),
     );
-    let stem = format!("guest-{}", &hex(&key)[..24]);
+    // Named after the guest's file, so that each guest (RustPython, CPython) keeps its own.
+    let stem = format!("{}-{}", artifact_prefix(guest), &hex(&key)[..24]);
     Ok((
         cache_dir.join(format!("{stem}.cwasm")),
         cache_dir.join(format!("{stem}.sha256")),
@@ -339,18 +340,35 @@ fn build_artifact(
     Ok(())
 }
 
-/// Drops artifacts of earlier guests (each is ~75 MB). A worker still mapping one keeps its
-/// mapping: unlinking a file does not unmap it.
+/// What the cached artifacts of `guest` are named after: its file's stem (`bds_guest`,
+/// `bds_guest_cpython`).
+fn artifact_prefix(guest: &Path) -> String {
+    guest
+        .file_stem()
+        .map_or_else(|| "guest".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Drops artifacts of earlier builds of the same guest (each is 30–75 MB), and those of the
+/// unnamed format before (`guest-*`). Another guest's artifacts stay. A worker still mapping
+/// one keeps its mapping: unlinking a file does not unmap it.
 fn remove_stale_artifacts(keep: &Path, keep_hash: &Path) {
     let Some(dir) = keep.parent() else { return };
+    let Some(prefix) = keep
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.rsplit_once('-'))
+        .map(|(p, _)| format!("{p}-"))
+    else {
+        return;
+    };
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours =
-            name.starts_with("guest-") && (name.ends_with(".cwasm") || name.ends_with(".sha256"));
+        let ours = (name.starts_with(&prefix) || name.starts_with("guest-"))
+            && (name.ends_with(".cwasm") || name.ends_with(".sha256"));
         if ours && path != keep && path != keep_hash {
             let _ = fs::remove_file(&path);
         }
@@ -537,5 +555,53 @@ impl Instance {
             ErrorKind::WorkerCrash,
             format!("the guest crashed ({e}){detail}"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_guest_keeps_its_own_artifact_and_drops_only_its_stale_ones() {
+        let dir = std::env::temp_dir().join(format!("bds-artifacts-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let names = [
+            "bds_guest-aaa.cwasm",
+            "bds_guest-aaa.sha256",
+            "bds_guest-old.cwasm",
+            "bds_guest_cpython-bbb.cwasm",
+            "bds_guest_cpython-bbb.sha256",
+            "guest-legacy.cwasm",
+            "unrelated.txt",
+        ];
+        for n in names {
+            fs::write(dir.join(n), b"x").expect("write");
+        }
+        assert_eq!(
+            artifact_prefix(Path::new("/x/bds_guest_cpython.wasm")),
+            "bds_guest_cpython"
+        );
+        remove_stale_artifacts(
+            &dir.join("bds_guest-aaa.cwasm"),
+            &dir.join("bds_guest-aaa.sha256"),
+        );
+        let mut left: Vec<String> = fs::read_dir(&dir)
+            .expect("read")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(
+            left,
+            [
+                "bds_guest-aaa.cwasm",
+                "bds_guest-aaa.sha256",
+                "bds_guest_cpython-bbb.cwasm",
+                "bds_guest_cpython-bbb.sha256",
+                "unrelated.txt",
+            ]
+        );
     }
 }
