@@ -30,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
         echo "the CPython guest needs: apt-get install -y ${need[*]}" >&2
         exit 1
     fi
-    apt-get install -y "${need[@]}"
+    apt-get install -y "${need[@]}" || { apt-get update -qq && apt-get install -y "${need[@]}"; }
 fi
 
 SRC="$OUT/src"
