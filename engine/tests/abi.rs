@@ -15,6 +15,38 @@ fn violation(body: &str) -> (ErrorKind, String) {
     (e.kind, e.message)
 }
 
+/// What CPython's `json.dumps` writes for these integers (run with CPython 3.11):
+/// `json.dumps({"a": 2**200+1, "b": -(10**30), "d": round(1e22), "e": int(1e20),
+/// "f": math.isqrt(2**200+12345)})`. `g` is 10**4300 - 1: 4,300 nines, the longest allowed.
+const BIG_INTS: &str = r#"{"a": 1606938044258990275541962092341162602522202993782792835301377, "b": -1000000000000000000000000000000, "d": 10000000000000000000000, "e": 100000000000000000000, "f": 1267650600228229401496703205376}"#;
+
+#[test]
+fn integers_of_any_size_cross_with_every_digit() {
+    let pool = pool(1);
+    let src = "import math\ndef render(c):\n    return {'a': 2**200+1, 'b': -(10**30), 'd': round(1e22), 'e': int(1e20), 'f': math.isqrt(2**200+12345), 'g': 10**4300 - 1}\n";
+    let out = run(&pool, src).expect("big integers are results");
+    let mut expected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(BIG_INTS).unwrap();
+    let nines = "9".repeat(4300);
+    expected.insert("g".into(), serde_json::from_str(&nines).unwrap());
+    // Compared as text: the Rust API keeps every digit.
+    assert_eq!(
+        serde_json::to_string(&out.value).unwrap(),
+        serde_json::to_string(&expected).unwrap()
+    );
+    // And the CLI prints them.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.py");
+    std::fs::write(&file, src).unwrap();
+    let o = bds(&["run", file.to_str().unwrap()], None);
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        printed["result"]["a"].to_string(),
+        "1606938044258990275541962092341162602522202993782792835301377"
+    );
+    assert_eq!(printed["result"]["g"].to_string(), nines);
+}
+
 #[test]
 fn values_json_cannot_carry_are_refused_with_their_path() {
     let cases = [
@@ -43,8 +75,13 @@ fn values_json_cannot_carry_are_refused_with_their_path() {
             "result has a key of type tuple (only str keys cross)",
         ),
         (
-            "return {'a': 2**70}",
-            "result[\"a\"] is an integer beyond 64 bits",
+            "return {'a': [10**4300]}",
+            "result[\"a\"][0] is an integer of more than 4300 digits (CPython's limit for writing one)",
+        ),
+        (
+            // The same refusal when the script lifted CPython's limit for itself.
+            "import sys; sys.set_int_max_str_digits(0); return {'a': -10**5000}",
+            "result[\"a\"] is an integer of more than 4300 digits (CPython's limit for writing one)",
         ),
         (
             "return {'a': '\\ud800'}",

@@ -73,3 +73,16 @@ impl FromStr for Guest {
             .ok_or_else(|| UnknownGuest(s.to_owned()))
     }
 }
+
+/// The most digits an integer in a result may have: CPython's default limit for turning an
+/// `int` into text (`sys.get_int_max_str_digits()`), past which its `json.dumps` refuses one
+/// too. Both guests write any integer up to it exactly, and refuse a longer one with
+/// [`int_too_long`]'s message, whatever limit the script set for itself.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// The guests' message for an integer of more than [`MAX_INT_DIGITS`] digits at `path`.
+pub fn int_too_long(path: &str) -> String {
+    format!(
+        "{path} is an integer of more than {MAX_INT_DIGITS} digits (CPython's limit for writing one)"
+    )
+}

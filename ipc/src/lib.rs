@@ -40,7 +40,7 @@ pub use codec::DecodeError;
 #[cfg(unix)]
 pub use frame::wait_readable;
 pub use frame::{FrameError, read_frame, write_frame};
-pub use guest::{Guest, UnknownGuest};
+pub use guest::{Guest, MAX_INT_DIGITS, UnknownGuest, int_too_long};
 #[cfg(feature = "markdown")]
 pub use markdown::markdown_to_html;
 pub use messages::{

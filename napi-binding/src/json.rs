@@ -4,9 +4,12 @@
 //!
 //! - coming in, an integral number that fits 64 bits is an integer (`3`, not `3.0`), so a
 //!   script sees `int` where `JSON.stringify` would have written `3` (it writes every integral
-//!   number below 10^21 without a fraction; beyond 64 bits the ABI has no integers);
-//! - going out, an integer beyond ±(2^53 − 1) becomes the nearest double, not a `BigInt`
-//!   (which `JSON.stringify` and most renderers cannot handle).
+//!   number below 10^21 without a fraction; a JS number beyond 64 bits stays a float);
+//! - going out, an integer beyond ±(2^53 − 1) (a result may hold any up to 4,300 digits, which
+//!   the engine keeps exactly) becomes the nearest double, as `JSON.parse` would read it, not a
+//!   `BigInt` (which `JSON.stringify` and most renderers cannot handle); one beyond the double
+//!   range (over 308 digits), which `JSON.parse` would turn into `Infinity`, arrives as a string
+//!   of its exact digits. The Rust API and the CLI keep every digit.
 
 use serde_json::{Number, Value};
 
@@ -29,19 +32,23 @@ pub(crate) fn from_js(v: Value) -> Value {
     }
 }
 
-/// A value on its way to JS, with integers beyond 2^53 as doubles.
+/// A value on its way to JS, with integers beyond 2^53 as doubles (or, beyond the double
+/// range, as their digits).
 pub(crate) fn to_js(v: Value) -> Value {
     match v {
         Value::Number(n) => {
-            let unsafe_int = n.as_i64().map_or_else(
-                || n.as_u64().is_some(),
-                |i| i.unsigned_abs() > MAX_SAFE as u64,
-            );
-            match n.as_f64() {
-                Some(f) if unsafe_int => {
-                    Number::from_f64(f).map_or(Value::Number(n), Value::Number)
-                }
-                _ => Value::Number(n),
+            let safe = n
+                .as_i64()
+                .map(|i| i.unsigned_abs() <= MAX_SAFE as u64)
+                .or_else(|| n.as_u64().map(|u| u <= MAX_SAFE as u64));
+            match safe {
+                Some(true) => Value::Number(n),
+                // A float is passed as it is; what remains is an integer beyond 64 bits.
+                None if n.is_f64() => Value::Number(n),
+                _ => match n.as_f64().and_then(Number::from_f64) {
+                    Some(d) => Value::Number(d),
+                    None => Value::String(n.to_string()),
+                },
             }
         }
         Value::Array(a) => Value::Array(a.into_iter().map(to_js).collect()),
@@ -86,5 +93,20 @@ mod tests {
             Some(18446744073709551615.0)
         );
         assert_eq!(v["e"], json!(1.5));
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_become_doubles_or_beyond_the_double_range_digits() {
+        // 2**200 + 1 and 10**400, as CPython's json writes them.
+        let big = "1606938044258990275541962092341162602522202993782792835301377";
+        let huge = format!("1{}", "0".repeat(400));
+        let v: Value = serde_json::from_str(&format!(r#"{{"g": {big}, "h": -{huge}}}"#)).unwrap();
+        assert_eq!(v["g"].to_string(), big, "the engine keeps every digit");
+        let v = to_js(v);
+        assert_eq!(
+            v["g"].as_f64().filter(|_| v["g"].is_f64()),
+            Some(1.6069380442589903e60)
+        );
+        assert_eq!(v["h"], Value::String(format!("-{huge}")));
     }
 }

@@ -3,7 +3,7 @@
 //! In: JSON text straight into Python objects, one pass (serde's visitor builds them as it
 //! reads); integers within 64 bits become `int`, any other number `float`.
 //! Out: a result is checked as it is written: a `dict` at the top, `str` keys, finite floats,
-//! integers within 64 bits, nesting and size within the call's limits. A check that fails names
+//! integers of at most 4,300 digits (written exactly), nesting and size within the call's limits. A check that fails names
 //! the path of the value (`result['items'][3]`).
 
 use bds_ipc::{ErrorInfo, ErrorKind, GuestCall};
@@ -211,10 +211,22 @@ impl Emit {
                 let v = ffi::PyLong_AsLongLongAndOverflow(p, &mut overflow);
                 if overflow == 0 {
                     self.out.extend_from_slice(v.to_string().as_bytes());
-                } else if let Some(u) = o.to_u64() {
-                    self.out.extend_from_slice(u.to_string().as_bytes());
                 } else {
-                    return Err(abi(format!("{path} is an integer beyond 64 bits")));
+                    // Any size, every digit, as CPython's json writes it (`int.__repr__`, so
+                    // an int subclass writes its value, not its own repr); past CPython's
+                    // default digit limit, refused whatever limit the script set.
+                    let repr = (*std::ptr::addr_of!(ffi::PyLong_Type)).tp_repr;
+                    let digits = Obj::owned(repr.map_or(std::ptr::null_mut(), |r| r(p)));
+                    let text = match &digits {
+                        Ok(d) => d.to_str(),
+                        Err(_) => None,
+                    };
+                    match text {
+                        Some(t) if t.trim_start_matches('-').len() <= bds_ipc::MAX_INT_DIGITS => {
+                            self.out.extend_from_slice(t.as_bytes());
+                        }
+                        _ => return Err(abi(bds_ipc::int_too_long(path))),
+                    }
                 }
             } else if ffi::PyFloat_Check(p) != 0 {
                 let f = ffi::PyFloat_AsDouble(p);

@@ -13,7 +13,7 @@
 //!
 //! JSON crosses as text and is turned into Python objects (and back) here in Rust, not by
 //! Python's `json` module: faster, and a script cannot change how it is done. A result is checked
-//! before it leaves: a `dict` at the top, string keys, finite floats, integers within 64 bits,
+//! before it leaves: a `dict` at the top, string keys, finite floats, integers of at most 4,300 digits,
 //! nesting and size within the call's limits.
 
 use std::cell::RefCell;
@@ -596,13 +596,17 @@ impl Emit<'_> {
             };
             self.string(s);
         } else if let Some(i) = o.downcast_ref::<PyInt>() {
-            if let Ok(v) = i64::try_from(i.as_bigint()) {
-                self.out.extend_from_slice(v.to_string().as_bytes());
-            } else if let Ok(v) = u64::try_from(i.as_bigint()) {
-                self.out.extend_from_slice(v.to_string().as_bytes());
-            } else {
-                return Err(abi(format!("{path} is an integer beyond 64 bits")));
+            // Any size, every digit, as CPython's json writes it; a bound on the bits first
+            // (10^4300 needs 14,285) so that a huge one is refused before it is turned to text.
+            let n = i.as_bigint();
+            if n.bits() > 14_300 {
+                return Err(abi(bds_ipc::int_too_long(path)));
             }
+            let text = n.to_string();
+            if text.trim_start_matches('-').len() > bds_ipc::MAX_INT_DIGITS {
+                return Err(abi(bds_ipc::int_too_long(path)));
+            }
+            self.out.extend_from_slice(text.as_bytes());
         } else if let Some(f) = o.downcast_ref::<PyFloat>() {
             let f = f.to_f64();
             if !f.is_finite() {
