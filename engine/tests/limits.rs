@@ -121,6 +121,33 @@ fn unbounded_list_growth_is_a_memory_error() {
     );
 }
 
+/// Allocations past the cap are refused as they are asked for, so they end in `memory` under
+/// the macro deadline (250 ms), not in a timeout: a 48 MiB cap, below what each needs beside
+/// the interpreter (RustPython's snapshot is 35 MiB, CPython's 16).
+#[test]
+fn big_allocations_reach_the_memory_cap_before_the_deadline() {
+    let pool = pool(1);
+    let opts = CallOptions::default().with_limits(Limits::macro_call().with_memory_mib(48));
+    for expr in [
+        "'x' * (64 << 20)",
+        "b'x' * (64 << 20)",
+        "bytearray(64 << 20)",
+        "[0] * 10**7",
+        "list(range(10**7))",
+    ] {
+        let src = format!("def render(c):\n    v = {expr}\n    return {{'n': len(v)}}\n");
+        let err = pool
+            .call(&script("big.py", &src), &ctx(), &opts)
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.exc_type.as_str()),
+            (ErrorKind::Memory, "MemoryError"),
+            "{expr}: {err:#?}"
+        );
+    }
+    assert_healthy(&pool);
+}
+
 #[test]
 fn a_memory_error_the_script_catches_leaves_it_working() {
     let pool = pool(1);
