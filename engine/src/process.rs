@@ -46,6 +46,8 @@ pub(crate) struct WorkerProcess {
     /// Shared values sent to this worker (it may have dropped some since: it then says so).
     pub(crate) shared: HashSet<Hash>,
     pub(crate) init: Duration,
+    /// SHA-256 of the guest wasm this worker runs (from its handshake).
+    pub(crate) guest_hash: Hash,
     next_id: u64,
 }
 
@@ -97,6 +99,7 @@ impl WorkerProcess {
             loaded: HashSet::new(),
             shared: HashSet::new(),
             init: Duration::ZERO,
+            guest_hash: [0; 32],
             next_id: 1,
         };
         let watch = watchdog.watch(w.pid(), Instant::now() + spawner.handshake_timeout);
@@ -133,8 +136,9 @@ impl WorkerProcess {
                     want: PROTOCOL_VERSION,
                 })
             }
-            Ok(Reply::Ready { .. }) => {
+            Ok(Reply::Ready { guest_hash, .. }) => {
                 w.init = started.elapsed();
+                w.guest_hash = guest_hash;
                 Ok(w)
             }
             Ok(other) => fail(&mut w, format!("expected Ready, got {other:?}")),

@@ -412,3 +412,37 @@ fn a_project_aliases_theme_names_to_its_macros() {
         "{err}"
     );
 }
+
+#[test]
+fn bds_toml_picks_the_guest_unless_the_caller_did() {
+    let (d, p) = project(1, &[]);
+    drop(p);
+    let which = "# ---\n# kind: macro\n# ---\nimport sys\ndef render(c):\n    return {'html': sys.implementation.name}\n";
+    std::fs::write(d.path().join("scripts/which.py"), which).unwrap();
+    let expand = |config: bds_engine::PoolConfig| {
+        let p = bds_engine::Project::open(d.path(), config.workers(1)).unwrap();
+        let out = p.expand("{{< which >}}", &post(), &json!({})).unwrap();
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        out.html
+    };
+    for guest in ["cpython", "rustpython"] {
+        std::fs::write(d.path().join("bds.toml"), format!("guest = \"{guest}\"\n")).unwrap();
+        assert_eq!(expand(bds_engine::PoolConfig::default()), guest);
+    }
+    // The caller's choice wins over the file's.
+    let chosen = bds_engine::PoolConfig::default().guest(bds_engine::Guest::CPython);
+    assert_eq!(expand(chosen), "cpython");
+    // An unknown guest is an error naming the file.
+    std::fs::write(d.path().join("bds.toml"), "guest = \"jython\"\n").unwrap();
+    let err = bds_engine::Project::open(d.path(), bds_engine::PoolConfig::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: guest: unknown guest `jython` (expected `rustpython` or `cpython`)",
+            d.path().join("bds.toml").display()
+        )
+    );
+}

@@ -6,6 +6,8 @@
 //! leaving an unknown-macro marker:
 //!
 //! ```toml
+//! guest = "cpython"                                        # the Python that runs the scripts
+//!
 //! [aliases]
 //! alert = "callout"                                        # {{< alert >}} runs callout
 //! admonition = "callout"
@@ -20,7 +22,10 @@
 //! content; the result cache and the build's reuse follow the target script and the alias.
 //!
 //! The file is read when the project opens and again whenever its modification time or size
-//! changes, so an edit applies to the next render.
+//! changes, so an edit applies to the next render. `guest` (`rustpython` or `cpython`) is the
+//! exception: it chooses the interpreter the project's workers start with, so it applies when
+//! the project is opened again; a guest the caller chose itself
+//! ([`crate::PoolConfig::guest`], the CLI's `--guest`, the addon's `guest`) wins over it.
 //!
 //! # Failure
 //! A file that is not valid TOML, an unknown key, a bad macro name, an alias of an alias or a
@@ -40,6 +45,8 @@ pub const CONFIG_FILE: &str = "bds.toml";
 /// What `bds.toml` says.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectConfig {
+    /// The Python that runs the project's scripts, when the file says.
+    pub guest: Option<bds_ipc::Guest>,
     /// Alias name → what it runs.
     pub aliases: BTreeMap<String, Alias>,
 }
@@ -66,6 +73,8 @@ pub enum ConfigError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default)]
+    guest: Option<String>,
     #[serde(default)]
     aliases: BTreeMap<String, RawAlias>,
 }
@@ -94,6 +103,10 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigErro
     };
     let raw: Raw =
         toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+    let guest = match raw.guest {
+        Some(name) => Some(name.parse().map_err(|e| invalid(format!("guest: {e}")))?),
+        None => None,
+    };
     let mut aliases = BTreeMap::new();
     for (name, alias) in raw.aliases {
         let (target, table) = match alias {
@@ -129,7 +142,7 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ProjectConfig, ConfigErro
             )));
         }
     }
-    Ok(ProjectConfig { aliases })
+    Ok(ProjectConfig { guest, aliases })
 }
 
 /// A TOML value as a macro parameter (JSON); dates have no JSON form.

@@ -19,15 +19,20 @@ use crate::shared::SharedValue;
 const FORMAT: &str = "bds-cache-v3";
 
 /// The own key of a call: script, entry point and the call's own arguments.
-pub(super) fn own_key(script_hash: &str, entry: &str, context: &Value) -> String {
+pub(super) fn own_key(guest: &str, script_hash: &str, entry: &str, context: &Value) -> String {
     let own: Vec<Vec<u8>> = ["params", "args", "inner"]
         .iter()
         .map(|k| serde_json::to_vec(&context[*k]).unwrap_or_default())
         .collect();
     crate::script::hash_parts(
-        [FORMAT.as_bytes(), script_hash.as_bytes(), entry.as_bytes()]
-            .into_iter()
-            .chain(own.iter().map(Vec::as_slice)),
+        [
+            FORMAT.as_bytes(),
+            guest.as_bytes(),
+            script_hash.as_bytes(),
+            entry.as_bytes(),
+        ]
+        .into_iter()
+        .chain(own.iter().map(Vec::as_slice)),
     )
 }
 
@@ -120,9 +125,26 @@ mod tests {
     fn own_keys_depend_on_script_entry_and_arguments_only() {
         let a = json!({"params": {"x": 1}, "args": [], "inner": null});
         let b = json!({"params": {"x": 2}, "args": [], "inner": null});
-        assert_eq!(own_key("h", "render", &a), own_key("h", "render", &a));
-        assert_ne!(own_key("h", "render", &a), own_key("h", "render", &b));
-        assert_ne!(own_key("h", "render", &a), own_key("g", "render", &a));
-        assert_ne!(own_key("h", "render", &a), own_key("h", "main", &a));
+        assert_eq!(
+            own_key("rp", "h", "render", &a),
+            own_key("rp", "h", "render", &a)
+        );
+        assert_ne!(
+            own_key("rp", "h", "render", &a),
+            own_key("rp", "h", "render", &b)
+        );
+        assert_ne!(
+            own_key("rp", "h", "render", &a),
+            own_key("rp", "g", "render", &a)
+        );
+        assert_ne!(
+            own_key("rp", "h", "render", &a),
+            own_key("rp", "h", "main", &a)
+        );
+        // Another guest (or build of it) may answer differently.
+        assert_ne!(
+            own_key("rp", "h", "render", &a),
+            own_key("cp", "h", "render", &a)
+        );
     }
 }

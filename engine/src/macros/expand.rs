@@ -149,6 +149,7 @@ impl Project {
     pub(super) fn enabled_macros(&self) -> Result<Macros, ProjectError> {
         let config = self.config()?;
         let utilities = self.utility_set()?;
+        let guest = self.pool.guest_hash();
         let mut out = BTreeMap::new();
         for e in self.store.list(ListFilter {
             kind: Some(ScriptKind::Macro),
@@ -159,7 +160,12 @@ impl Project {
                 // Unreadable now: the call reports it when it tries to load the script.
                 Err(_) => e.content_hash,
             };
-            out.insert(e.slug, hash);
+            // A build's reuse holds for the guest that rendered it: another guest (or build
+            // of it) may answer differently.
+            out.insert(
+                e.slug,
+                crate::script::hash_parts([guest.as_bytes(), hash.as_bytes()]),
+            );
         }
         // An alias stands for its target and its default parameters; it wins over a script of
         // its name, and names nothing when its target is not an enabled macro.
@@ -202,6 +208,7 @@ impl Project {
             trees.push(tree);
         }
         let metadata = call_metadata(&calls);
+        let guest = self.pool.guest_hash();
         let config = &macros.config;
         let macros = &macros.hashes;
         let mut html: Vec<Option<String>> = vec![None; calls.len()];
@@ -333,7 +340,7 @@ impl Project {
                     "inner": inner,
                     "call": metadata[id],
                 });
-                let own = own_key(&loaded.hash, &self.macro_opts.entry, &context);
+                let own = own_key(&guest, &loaded.hash, &self.macro_opts.entry, &context);
                 ready.push(Ready {
                     id,
                     own,

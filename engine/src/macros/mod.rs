@@ -212,8 +212,14 @@ pub fn error_marker(name: &str, message: &str) -> String {
 }
 
 impl Project {
-    /// Opens the project in `dir` with a pool of its own.
-    pub fn open(dir: &Path, pool: PoolConfig) -> Result<Self, ProjectError> {
+    /// Opens the project in `dir` with a pool of its own, on the guest `bds.toml` names when
+    /// `pool` does not choose one itself.
+    pub fn open(dir: &Path, mut pool: PoolConfig) -> Result<Self, ProjectError> {
+        if pool.guest_kind().is_none()
+            && let Some(guest) = config::ConfigFile::new(dir).current()?.guest
+        {
+            pool = pool.guest(guest);
+        }
         let pool = Pool::new(pool)?;
         let checker: Arc<dyn crate::Checker> = Arc::new(pool.clone());
         let (store, _) = ScriptStore::open(dir, Some(checker))?;

@@ -196,6 +196,8 @@ struct Inner {
     grace: Duration,
     closed: AtomicBool,
     respawns: AtomicU64,
+    /// The guest the workers run, as its first worker said (they share one `--guest`).
+    guest_hash: bds_ipc::Hash,
 }
 
 /// N sandboxed worker processes. Cheap to clone (shared); every method blocks the calling
@@ -272,6 +274,7 @@ impl Pool {
                 .map(|h| h.join().unwrap_or(Err(EngineError::Closed)))
                 .collect()
         });
+        let guest_hash = first.guest_hash;
         let mut workers = vec![first];
         for w in rest {
             workers.push(w?);
@@ -289,8 +292,19 @@ impl Pool {
                 grace: config.grace,
                 closed: AtomicBool::new(false),
                 respawns: AtomicU64::new(0),
+                guest_hash,
             }),
         })
+    }
+
+    /// The SHA-256 of the guest wasm the workers run, in hex: which interpreter, which build.
+    /// A result cache keys on it, since two guests (or builds) may answer differently.
+    pub fn guest_hash(&self) -> String {
+        self.inner
+            .guest_hash
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Calls `opts.entry` of `script` with `context` (a JSON object) on some worker.
