@@ -1,8 +1,9 @@
 //! bds-script's engine: runs users' Python macros and transforms in sandboxed worker processes.
 //!
 //! # Model
-//! A [`Pool`] owns N `bds-worker` processes. Each worker runs RustPython compiled to WebAssembly
-//! inside wasmtime, with no WASI capabilities (no files, no environment, no sockets, no
+//! A [`Pool`] owns N `bds-worker` processes. Each worker runs a Python compiled to WebAssembly
+//! ([`Guest::RustPython`] or [`Guest::CPython`], chosen by [`PoolConfig::guest`]) inside
+//! wasmtime, with no WASI capabilities (no files, no environment, no sockets, no
 //! processes). A script ([`Script`]) is identified by the SHA-256 of its source (and, when it
 //! imports the project's utility modules, of theirs: see [`link`]); a worker loads it once into a
 //! guest instance of its own and reuses that instance for the script's later calls, so scripts

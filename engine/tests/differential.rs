@@ -49,13 +49,17 @@ impl Oracle {
         self.stdin.flush().unwrap();
         let mut reply = String::new();
         self.stdout.read_line(&mut reply).unwrap();
-        oracle_answer(serde_json::from_str(&reply).unwrap())
+        common::canonical(oracle_answer(serde_json::from_str(&reply).unwrap()))
     }
 }
 
 /// The engine's answer in the oracle's shape: on success with what the call read of `post`
 /// and `site`, which must be what CPython's run of the same tracking code recorded.
 fn engine(pool: &Pool, script: &Script, context: &Value) -> Value {
+    common::canonical(engine_answer(pool, script, context))
+}
+
+fn engine_answer(pool: &Pool, script: &Script, context: &Value) -> Value {
     match common::call_as_rendered(pool, script, context, &CallOptions::default()) {
         Ok(out) => {
             let reads: Vec<Value> = out.reads.iter().map(|r| json!([r.root, r.key])).collect();

@@ -32,6 +32,7 @@
 mod codec;
 mod frame;
 mod guest;
+pub mod guest_side;
 #[cfg(feature = "markdown")]
 mod markdown;
 mod messages;

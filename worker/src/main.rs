@@ -1,7 +1,8 @@
 //! `bds-worker`: one process of the engine's pool.
 //!
 //! It reads [`bds_ipc::Request`] frames on stdin and answers [`bds_ipc::Reply`] frames on stdout,
-//! one request at a time, running every script inside the RustPython guest under wasmtime.
+//! one request at a time, running every script inside the guest (RustPython or CPython, compiled
+//! to wasm32-wasip1) under wasmtime.
 //!
 //! - **Isolation**: each script gets its own guest instance, created from the pre-initialised
 //!   snapshot and reused only for that script's calls (an LRU keeps at most `--max-live` of them).

@@ -113,3 +113,17 @@ pub fn bds(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     drop(input);
     child.wait_with_output().unwrap()
 }
+
+/// `v` with every float written the one way (the engine keeps a number's text exactly, and
+/// CPython's `json` writes `1e-09` where Rust writes `1e-9`: the same number).
+pub fn canonical(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Number(n), Value::Number),
+        Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, canonical(v))).collect()),
+        other => other,
+    }
+}

@@ -18,6 +18,7 @@
 
 use std::cell::RefCell;
 
+use bds_ipc::guest_side::{self, fail};
 use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame, Warning};
 use pyo3_ffi as ffi;
 
@@ -62,7 +63,6 @@ struct State {
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    static RESPONSE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn status(what: &str, st: ffi::PyStatus) {
@@ -163,45 +163,15 @@ pub extern "C" fn bds_init() {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn bds_alloc(len: u32) -> *mut u8 {
-    let mut v = Vec::<u8>::with_capacity(len as usize);
-    let p = v.as_mut_ptr();
-    std::mem::forget(v);
-    p
+    guest_side::alloc(len)
 }
 
 /// # Safety
 /// `ptr` and `len` must come from one `bds_alloc` call, freed once.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_free(ptr: *mut u8, len: u32) {
-    // SAFETY: the caller hands back a buffer `bds_alloc` made with this capacity.
-    drop(unsafe { Vec::from_raw_parts(ptr, 0, len as usize) });
-}
-
-/// Takes the request buffer back from the worker.
-///
-/// # Safety
-/// `ptr`/`len` come from `bds_alloc(len)` and the worker filled all `len` bytes.
-unsafe fn take_input(ptr: *mut u8, len: u32) -> Vec<u8> {
-    // SAFETY: see above; the worker wrote `len` initialised bytes.
-    unsafe { Vec::from_raw_parts(ptr, len as usize, len as usize) }
-}
-
-fn respond(outcome: &GuestOutcome) -> u64 {
-    RESPONSE.with(|r| {
-        let mut r = r.borrow_mut();
-        *r = outcome.encode();
-        ((r.as_ptr() as u64) << 32) | r.len() as u64
-    })
-}
-
-fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
-    GuestOutcome {
-        result: Err(ErrorInfo::plain(kind, message)),
-        stdout: String::new(),
-        stdout_truncated: false,
-        reads: Vec::new(),
-        warnings: Vec::new(),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { guest_side::free(ptr, len) }
 }
 
 /// # Safety
@@ -209,12 +179,12 @@ fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_load(ptr: *mut u8, len: u32) -> u64 {
     // SAFETY: forwarded contract.
-    let input = unsafe { take_input(ptr, len) };
+    let input = unsafe { guest_side::take_input(ptr, len) };
     let outcome = match GuestLoad::decode(&input) {
         Ok(req) => with_state(|st| load(st, &req)),
         Err(e) => fail(ErrorKind::AbiViolation, format!("bad load request: {e}")),
     };
-    respond(&outcome)
+    guest_side::respond(&outcome)
 }
 
 /// # Safety
@@ -222,12 +192,12 @@ pub unsafe extern "C" fn bds_load(ptr: *mut u8, len: u32) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_call(ptr: *mut u8, len: u32) -> u64 {
     // SAFETY: forwarded contract.
-    let input = unsafe { take_input(ptr, len) };
+    let input = unsafe { guest_side::take_input(ptr, len) };
     let outcome = match GuestCall::decode(&input) {
         Ok(req) => with_state(|st| call(st, &req)),
         Err(e) => fail(ErrorKind::AbiViolation, format!("bad call request: {e}")),
     };
-    respond(&outcome)
+    guest_side::respond(&outcome)
 }
 
 fn with_state(f: impl FnOnce(&mut State) -> GuestOutcome) -> GuestOutcome {
@@ -405,7 +375,7 @@ fn take_reads(helpers: &Helpers) -> Vec<bds_ipc::Read> {
 /// and the warnings raised.
 fn collect(helpers: &Helpers, capture: &Obj, max_bytes: u32) -> (String, bool, Vec<Warning>) {
     let mut warnings = Vec::new();
-    let (mut text, dropped) = match helpers.collect.call(vec![capture.clone()]) {
+    let (text, dropped) = match helpers.collect.call(vec![capture.clone()]) {
         Ok(t) => match t.tuple_items() {
             Some(items) if items.len() == 3 => {
                 if let Some(list) = items[2].tuple_items() {
@@ -417,19 +387,7 @@ fn collect(helpers: &Helpers, capture: &Obj, max_bytes: u32) -> (String, bool, V
         },
         Err(_) => (String::new(), 0),
     };
-    let max = max_bytes as usize;
-    let mut truncated = dropped > 0;
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        truncated = true;
-    }
-    if truncated {
-        text.push_str("\n[stdout truncated]\n");
-    }
+    let (text, truncated) = guest_side::cut_stdout(text, dropped, max_bytes);
     (text, truncated, warnings)
 }
 
@@ -482,17 +440,9 @@ fn describe(helpers: &Helpers, e: &PyErr, default: ErrorKind) -> ErrorInfo {
             }
         }
     }
-    let is_syntax =
-        exc_type == "SyntaxError" || exc_type == "IndentationError" || exc_type == "TabError";
     // SAFETY: the `True` singleton.
-    let kind = if items[5].is(unsafe { ffi::Py_True() }) {
-        ErrorKind::Memory
-    } else if is_syntax && default == ErrorKind::Runtime && n(&items[2]) > 0 && traceback.is_empty()
-    {
-        ErrorKind::Compile
-    } else {
-        default
-    };
+    let memory = items[5].is(unsafe { ffi::Py_True() });
+    let kind = guest_side::error_kind(&exc_type, memory, n(&items[2]), traceback.len(), default);
     let line = match n(&items[2]) {
         0 => traceback.last().map_or(0, |f| f.line),
         l => l,

@@ -4,26 +4,16 @@
 //! ([`bds_ipc::SharedRef`]); each becomes a `SharedRoot` (`shared.py`) kept per instance and
 //! reused by later calls naming the same value, filled once from the worker (imports
 //! `bds.shared_len` / `bds.shared_read`) into read-only `FrozenDict`/`FrozenList` objects.
-//! Filled roots are kept within a byte budget, least recently used dropped first.
+//! Filled roots are kept within a byte budget, least recently used dropped first
+//! ([`bds_ipc::guest_side::RootCache`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
-use bds_ipc::{Hash, SharedRef};
+use bds_ipc::SharedRef;
+use bds_ipc::guest_side::{FetchError, RootCache, fetch_shared, hex, unhex};
 use pyo3_ffi as ffi;
 
 use crate::py::{Obj, PyErr, PyResult, check};
-
-#[link(wasm_import_module = "bds")]
-unsafe extern "C" {
-    fn shared_len(hash: *const u8) -> i64;
-    fn shared_read(hash: *const u8, dst: *mut u8, len: i32) -> i32;
-}
-
-/// JSON bytes of filled roots an instance keeps (beyond the current call's).
-const FILLED_BUDGET: usize = 48 << 20;
-/// Roots (filled or not) an instance keeps.
-const MAX_ROOTS: usize = 1024;
 
 /// The classes of `shared.py`, taken from the bootstrap namespace at initialisation.
 pub(crate) struct Classes {
@@ -32,22 +22,9 @@ pub(crate) struct Classes {
     pub(crate) list: Obj,
 }
 
-struct Root {
-    obj: Obj,
-    filled: usize,
-    tick: u64,
-}
-
-#[derive(Default)]
-struct Roots {
-    by_key: HashMap<(String, Hash), Root>,
-    tick: u64,
-    filled: usize,
-}
-
 thread_local! {
     static CLASSES: RefCell<Option<Classes>> = const { RefCell::new(None) };
-    static ROOTS: RefCell<Option<Roots>> = const { RefCell::new(None) };
+    static ROOTS: RefCell<RootCache<Obj>> = RefCell::new(RootCache::default());
 }
 
 pub(crate) fn install(classes: Classes) {
@@ -71,51 +48,26 @@ fn classes<T>(f: impl FnOnce(&Classes) -> PyResult<T>) -> PyResult<T> {
     })
 }
 
-fn hex(h: &Hash) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Hash> {
-    let mut h = [0u8; 32];
-    if s.len() != 64 {
-        return None;
-    }
-    for (i, b) in h.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(h)
-}
-
 /// The roots of one call, in the order of `refs`: reused when this instance has them.
 pub(crate) fn roots_for(refs: &[SharedRef]) -> PyResult<Vec<Obj>> {
     let root_cls = classes(|c| Ok(c.root.clone()))?;
     let mut created = Vec::new();
     let out = ROOTS.with(|r| {
-        let mut guard = r.borrow_mut();
-        let roots = guard.get_or_insert_with(Roots::default);
-        roots.tick += 1;
-        let tick = roots.tick;
+        let mut roots = r.borrow_mut();
+        roots.begin_call();
         let mut out = Vec::with_capacity(refs.len());
         for s in refs {
             let key = (s.name.clone(), s.hash);
-            if let Some(root) = roots.by_key.get_mut(&key) {
-                root.tick = tick;
-                out.push(root.obj.clone());
+            if let Some(obj) = roots.get(&key) {
+                out.push(obj);
                 continue;
             }
             let obj = new_root(&root_cls, &s.name, &hex(&s.hash), true)?;
-            roots.by_key.insert(
-                key,
-                Root {
-                    obj: obj.clone(),
-                    filled: 0,
-                    tick,
-                },
-            );
+            roots.insert(key, obj.clone());
             created.push(obj.clone());
             out.push(obj);
         }
-        roots.evict(tick);
+        roots.evict();
         Ok::<_, PyErr>(out)
     })?;
     // Filled now, not on first touch: C-level readers (the result's conversion to JSON, the
@@ -157,26 +109,6 @@ pub(crate) fn local_root(name: &str, value: &serde_json::Value) -> PyResult<Obj>
     Ok(obj)
 }
 
-impl Roots {
-    /// Drops least recently used roots (never those of the call at `now`) while over budget.
-    fn evict(&mut self, now: u64) {
-        while self.filled > FILLED_BUDGET || self.by_key.len() > MAX_ROOTS {
-            let Some(oldest) = self
-                .by_key
-                .iter()
-                .filter(|(_, r)| r.tick != now)
-                .min_by_key(|(_, r)| r.tick)
-                .map(|(k, _)| k.clone())
-            else {
-                return;
-            };
-            if let Some(r) = self.by_key.remove(&oldest) {
-                self.filled -= r.filled;
-            }
-        }
-    }
-}
-
 /// `_fill(root)`: loads a pending root's contents from the worker.
 pub(crate) fn fill(root: &Obj) -> PyResult<()> {
     let name = root
@@ -190,22 +122,13 @@ pub(crate) fn fill(root: &Obj) -> PyResult<()> {
             "context['{name}'] has lost its identity"
         )));
     };
-    // SAFETY: the host reads 32 bytes at `hash`, which lives on this frame.
-    let len = unsafe { shared_len(hash.as_ptr()) };
-    if len < 0 {
-        return Err(runtime_error(format!(
+    let buf = fetch_shared(&hash).map_err(|e| match e {
+        FetchError::Gone => runtime_error(format!(
             "context['{name}'] belongs to an earlier call and is no longer available \
              (keep a copy, not the shared value, between calls)"
-        )));
-    }
-    let mut buf = vec![0u8; len as usize];
-    // SAFETY: `buf` has exactly `len` writable bytes; the host writes at most that many.
-    let status = unsafe { shared_read(hash.as_ptr(), buf.as_mut_ptr(), len as i32) };
-    if status != 0 {
-        return Err(runtime_error(format!(
-            "context['{name}'] could not be read"
-        )));
-    }
+        )),
+        FetchError::Unreadable => runtime_error(format!("context['{name}'] could not be read")),
+    })?;
     let value: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
         // SAFETY: a live exception class.
         PyErr::new(
@@ -220,16 +143,7 @@ pub(crate) fn fill(root: &Obj) -> PyResult<()> {
     };
     put_all(root, &map)?;
     root.setattr(c"_pending", &Obj::bool(false))?;
-    ROOTS.with(|r| {
-        if let Some(roots) = r.borrow_mut().as_mut()
-            && let Some(entry) = roots.by_key.get_mut(&(name, hash))
-        {
-            entry.filled = buf.len();
-            roots.filled += buf.len();
-            let now = roots.tick;
-            roots.evict(now);
-        }
-    });
+    ROOTS.with(|r| r.borrow_mut().filled(&(name, hash), buf.len()));
     Ok(())
 }
 

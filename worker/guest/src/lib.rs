@@ -18,6 +18,7 @@
 
 use std::cell::RefCell;
 
+use bds_ipc::guest_side::{self, fail};
 use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFrame, Warning};
 
 /// The context key of a macro call's metadata.
@@ -37,6 +38,17 @@ const BOOTSTRAP: &str = include_str!("bootstrap.py");
 const SHARED: &str = include_str!("shared.py");
 /// The finder of utility modules; the same file runs in the CPython oracle.
 const UTILITIES: &str = include_str!("utilities.py");
+/// `math.exp`, `math.log` and `math.pow` from the C library, as CPython computes them.
+const LIBM: &str = include_str!("libm.py");
+
+/// The C library's (wasi-libc's) functions, which CPython's `math` calls.
+mod libc_math {
+    unsafe extern "C" {
+        pub(crate) fn exp(x: f64) -> f64;
+        pub(crate) fn log(x: f64) -> f64;
+        pub(crate) fn pow(x: f64, y: f64) -> f64;
+    }
+}
 
 struct Helpers {
     begin: PyObjectRef,
@@ -58,7 +70,6 @@ struct State {
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    static RESPONSE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn build_state() -> State {
@@ -79,7 +90,33 @@ fn build_state() -> State {
     let helpers = interp.enter(|vm| {
         markdown::install(vm).unwrap_or_else(|_| panic!("cannot install bds_markdown"));
         let scope = vm.new_scope_with_builtins();
-        for source in [SHARED, UTILITIES, BOOTSTRAP] {
+        // SAFETY (the three natives): pure C functions of floats.
+        let natives = [
+            (
+                "_libc_exp",
+                vm.new_function("_libc_exp", |x: f64| unsafe { libc_math::exp(x) })
+                    .into(),
+            ),
+            (
+                "_libc_log",
+                vm.new_function("_libc_log", |x: f64| unsafe { libc_math::log(x) })
+                    .into(),
+            ),
+            (
+                "_libc_pow",
+                vm.new_function("_libc_pow", |x: f64, y: f64| unsafe {
+                    libc_math::pow(x, y)
+                })
+                .into(),
+            ),
+        ];
+        for (name, f) in natives {
+            scope
+                .globals
+                .set_item(name, f, vm)
+                .unwrap_or_else(|_| panic!("cannot install {name}"));
+        }
+        for source in [SHARED, UTILITIES, BOOTSTRAP, LIBM] {
             let code = vm
                 .compile(source, Mode::Exec, "<bds>")
                 .unwrap_or_else(|e| panic!("bootstrap does not compile: {e:?}"));
@@ -141,45 +178,15 @@ pub extern "C" fn bds_init() {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn bds_alloc(len: u32) -> *mut u8 {
-    let mut v = Vec::<u8>::with_capacity(len as usize);
-    let p = v.as_mut_ptr();
-    std::mem::forget(v);
-    p
+    guest_side::alloc(len)
 }
 
 /// # Safety
 /// `ptr` and `len` must come from one `bds_alloc` call, freed once.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_free(ptr: *mut u8, len: u32) {
-    // SAFETY: the caller hands back a buffer `bds_alloc` made with this capacity.
-    drop(unsafe { Vec::from_raw_parts(ptr, 0, len as usize) });
-}
-
-/// Takes the request buffer back from the worker.
-///
-/// # Safety
-/// `ptr`/`len` come from `bds_alloc(len)` and the worker filled all `len` bytes.
-unsafe fn take_input(ptr: *mut u8, len: u32) -> Vec<u8> {
-    // SAFETY: see above; the worker wrote `len` initialised bytes.
-    unsafe { Vec::from_raw_parts(ptr, len as usize, len as usize) }
-}
-
-fn respond(outcome: &GuestOutcome) -> u64 {
-    RESPONSE.with(|r| {
-        let mut r = r.borrow_mut();
-        *r = outcome.encode();
-        ((r.as_ptr() as u64) << 32) | r.len() as u64
-    })
-}
-
-fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
-    GuestOutcome {
-        result: Err(ErrorInfo::plain(kind, message)),
-        stdout: String::new(),
-        stdout_truncated: false,
-        reads: Vec::new(),
-        warnings: Vec::new(),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { guest_side::free(ptr, len) }
 }
 
 /// # Safety
@@ -187,12 +194,12 @@ fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_load(ptr: *mut u8, len: u32) -> u64 {
     // SAFETY: forwarded contract.
-    let input = unsafe { take_input(ptr, len) };
+    let input = unsafe { guest_side::take_input(ptr, len) };
     let outcome = match GuestLoad::decode(&input) {
         Ok(req) => with_state(|st| load(st, &req)),
         Err(e) => fail(ErrorKind::AbiViolation, format!("bad load request: {e}")),
     };
-    respond(&outcome)
+    guest_side::respond(&outcome)
 }
 
 /// # Safety
@@ -200,12 +207,12 @@ pub unsafe extern "C" fn bds_load(ptr: *mut u8, len: u32) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bds_call(ptr: *mut u8, len: u32) -> u64 {
     // SAFETY: forwarded contract.
-    let input = unsafe { take_input(ptr, len) };
+    let input = unsafe { guest_side::take_input(ptr, len) };
     let outcome = match GuestCall::decode(&input) {
         Ok(req) => with_state(|st| call(st, &req)),
         Err(e) => fail(ErrorKind::AbiViolation, format!("bad call request: {e}")),
     };
-    respond(&outcome)
+    guest_side::respond(&outcome)
 }
 
 fn with_state(f: impl FnOnce(&mut State) -> GuestOutcome) -> GuestOutcome {
@@ -401,7 +408,7 @@ fn collect(
     max_bytes: u32,
 ) -> (String, bool, Vec<Warning>) {
     let mut warnings = Vec::new();
-    let (mut text, dropped) = match helpers.collect.call((capture.clone(),), vm) {
+    let (text, dropped) = match helpers.collect.call((capture.clone(),), vm) {
         Ok(t) => match t.downcast::<PyTuple>() {
             Ok(t) if t.as_slice().len() == 3 => {
                 if let Some(list) = t.as_slice()[2].downcast_ref::<PyTuple>() {
@@ -421,19 +428,7 @@ fn collect(
         },
         Err(_) => (String::new(), 0),
     };
-    let max = max_bytes as usize;
-    let mut truncated = dropped > 0;
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        truncated = true;
-    }
-    if truncated {
-        text.push_str("\n[stdout truncated]\n");
-    }
+    let (text, truncated) = guest_side::cut_stdout(text, dropped, max_bytes);
     (text, truncated, warnings)
 }
 
@@ -505,16 +500,8 @@ fn describe(
             }
         }
     }
-    let is_syntax =
-        exc_type == "SyntaxError" || exc_type == "IndentationError" || exc_type == "TabError";
-    let kind = if items[5].is(&vm.ctx.true_value) {
-        ErrorKind::Memory
-    } else if is_syntax && default == ErrorKind::Runtime && n(&items[2]) > 0 && traceback.is_empty()
-    {
-        ErrorKind::Compile
-    } else {
-        default
-    };
+    let memory = items[5].is(&vm.ctx.true_value);
+    let kind = guest_side::error_kind(&exc_type, memory, n(&items[2]), traceback.len(), default);
     let line = match n(&items[2]) {
         0 => traceback.last().map_or(0, |f| f.line),
         l => l,
