@@ -434,10 +434,10 @@ fn bds_toml_picks_the_guest_unless_the_caller_did() {
     assert_eq!(expand(chosen), "cpython");
     // An unknown guest is an error naming the file.
     std::fs::write(d.path().join("bds.toml"), "guest = \"jython\"\n").unwrap();
-    let err = bds_engine::Project::open(d.path(), bds_engine::PoolConfig::default())
-        .err()
-        .expect("refused")
-        .to_string();
+    let Err(err) = bds_engine::Project::open(d.path(), bds_engine::PoolConfig::default()) else {
+        panic!("an unknown guest is refused");
+    };
+    let err = err.to_string();
     assert_eq!(
         err,
         format!(

@@ -62,6 +62,17 @@ test('open: guest picks the Python that runs the scripts; an unknown one is refu
   })
 })
 
+test('runSource: integers beyond 2^53 arrive as JSON.parse reads them; beyond the double range, as digits', async (t) => {
+  const { engine } = await openProject(t)
+  const src = 'def render(c):\n    return {"a": 2**53 + 1, "b": 2**64 + 1, "c": 10**400, "d": -(2**200)}\n'
+  const { value } = await engine.runSource(src, {})
+  // CPython's json.dumps of a, b and d (run with CPython 3.11), read by JSON.parse.
+  const cpython = JSON.parse('{"a": 9007199254740993, "b": 18446744073709551617, "d": -1606938044258990275541962092341162602522202993782792835301376}')
+  assert.deepEqual(value, { ...cpython, c: '1' + '0'.repeat(400) })
+  assert.equal(value.a, 9007199254740992)
+  assert.equal(typeof value.c, 'string')
+})
+
 test('open: out-of-range options are invalid arguments, not wrapped-around numbers', async (t) => {
   const dir = tempProject(t)
   const cases = [
