@@ -57,8 +57,20 @@ def main():
                     ns = {"__name__": name[:-3]}
                     exec(compile(req["source"], name, "exec"), ns)
                     modules[name] = ns
-                result = modules[name][req.get("entry", "render")](req["context"])
-            reply = {"id": req["id"], "ok": True, "result": result, "stdout": buf.getvalue()}
+                func = modules[name][req.get("entry", "render")]
+                # In-process time: the call and writing its result as JSON (what the guests do
+                # inside the worker, but for reading the context, not counted here).
+                started = time.perf_counter()
+                result = func(req["context"])
+                json.dumps(result)
+                elapsed = time.perf_counter() - started
+            reply = {
+                "id": req["id"],
+                "ok": True,
+                "result": result,
+                "stdout": buf.getvalue(),
+                "us": elapsed * 1e6,
+            }
         except BaseException as e:  # noqa: BLE001 - the baseline reports everything
             reply = {"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}
         out.write(json.dumps(reply) + "\n")

@@ -4,8 +4,9 @@
 //!
 //! Rows: every bundled macro on its first golden case, the one-line macro, the bundled `toc`
 //! over 200 headings (warm calls, interleaved in blocks of 50 so all three see the same
-//! machine; one worker each); cold start to the first result; recovery after a runaway; RSS
-//! per worker after the warm rows. Ratios are of medians, against the CPython process.
+//! machine; one worker each), timed twice: the round trip from Rust, and inside the worker
+//! against CPython in-process (no pipe); cold start to the first result; recovery after a
+//! runaway; RSS per worker after the warm rows. Ratios are of medians, against CPython.
 //!
 //! `BDS_GUEST_A=x.wasm BDS_GUEST_B=y.wasm` replace the two guests by wasm files (to compare two
 //! builds of one guest). `BDS_BENCH_QUICK=1` runs fewer blocks.
@@ -106,6 +107,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let (mut rp_ratios, mut cp_ratios) = (Vec::new(), Vec::new());
+    let mut inside: Vec<(String, Duration, Duration, Duration)> = Vec::new();
     for (name, script, ctx) in &workloads {
         let a = rp.call(script, ctx, &opts).expect("RustPython runs it");
         let b = cp.call(script, ctx, &opts).expect("CPython-wasm runs it");
@@ -113,25 +115,32 @@ fn main() {
         let native = py.call(script.name(), script.source(), ctx);
         let native_ok = native["ok"] == json!(true);
         let (mut ra, mut rb, mut rc) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ia, mut ib, mut ic) = (Vec::new(), Vec::new(), Vec::new());
         let per_block = 50;
         for _ in 0..blocks {
             for _ in 0..per_block {
                 let t = Instant::now();
-                rp.call(script, ctx, &opts).expect("call");
+                ia.push(rp.call(script, ctx, &opts).expect("call").duration);
                 ra.push(t.elapsed());
             }
             for _ in 0..per_block {
                 let t = Instant::now();
-                cp.call(script, ctx, &opts).expect("call");
+                ib.push(cp.call(script, ctx, &opts).expect("call").duration);
                 rb.push(t.elapsed());
             }
             if native_ok {
                 for _ in 0..per_block {
                     let t = Instant::now();
-                    py.call(script.name(), script.source(), ctx);
+                    let reply = py.call(script.name(), script.source(), ctx);
                     rc.push(t.elapsed());
+                    let us = reply["us"].as_f64().unwrap_or(0.0);
+                    ic.push(Duration::from_nanos((us * 1e3) as u64));
                 }
             }
+        }
+        if native_ok {
+            let [a, b, c] = [ia, ib, ic].map(|v| Stats::of(v).p50);
+            inside.push((name.clone(), a, b, c));
         }
         let (sa, sb) = (Stats::of(ra), Stats::of(rb));
         if native_ok {
@@ -173,6 +182,43 @@ fn main() {
             rsorted[rsorted.len() / 2],
             geomean(&cp_ratios),
             sorted[sorted.len() / 2],
+        );
+    }
+
+    // The same calls without the pipe: the time inside the worker (the guests: reading the
+    // context, the call, writing the result) against CPython in-process (the call and writing
+    // its result; reading the context is not counted there).
+    println!(
+        "\n| workload, inside the worker | RustPython p50 | CPython-wasm p50 | CPython in-process p50 | RP ÷ in-process | CPw ÷ in-process |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let (mut rp_in, mut cp_in) = (Vec::new(), Vec::new());
+    for (name, a, b, c) in &inside {
+        let (x, y) = (ratio(*a, *c), ratio(*b, *c));
+        if name.as_str() != "one-line macro" && name.as_str() != "toc, 200 headings" {
+            rp_in.push(x);
+            cp_in.push(y);
+        }
+        println!(
+            "| {name} | {} | {} | {} | {x:.2}× | {y:.2}× |",
+            fmt(*a),
+            fmt(*b),
+            fmt(*c)
+        );
+    }
+    if !cp_in.is_empty() {
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "\nBundled macros ({}), inside the worker ÷ CPython in-process: RustPython geomean \
+             {:.2}×, median {:.2}×; CPython-wasm geomean {:.2}×, median {:.2}×",
+            cp_in.len(),
+            geomean(&rp_in),
+            median(&mut rp_in.clone()),
+            geomean(&cp_in),
+            median(&mut cp_in.clone()),
         );
     }
 
