@@ -1,7 +1,9 @@
 """The CPython baseline: a worker speaking JSON lines on stdin/stdout.
 
-Request:  {"id": 1, "script": "name.py", "source": "...", "context": {...}}  (source only the first time)
-Reply:    {"id": 1, "ok": true, "result": {...}, "stdout": "..."} or {"id": 1, "ok": false, "error": "..."}
+Request:  {"id": 1, "script": "name.py", "source": "...", "context_json": "{...}"}  (source only the first time;
+          "context": {...} also works)
+Reply:    {"id": 1, "ok": true, "result": {...}, "stdout": "...", "us": T} or {"id": 1, "ok": false, "error": "..."}
+          T: microseconds in-process for reading the context, the call and writing the result
 
 It keeps one namespace per script, like the engine's per-script instances, and converts with
 the json module. It has no sandbox and no deadline: a runaway script is killed from outside.
@@ -58,10 +60,11 @@ def main():
                     exec(compile(req["source"], name, "exec"), ns)
                     modules[name] = ns
                 func = modules[name][req.get("entry", "render")]
-                # In-process time: the call and writing its result as JSON (what the guests do
-                # inside the worker, but for reading the context, not counted here).
+                # In-process time: reading the context from JSON text, the call, and writing its
+                # result as JSON: what the guests do inside the worker.
                 started = time.perf_counter()
-                result = func(req["context"])
+                context = json.loads(req["context_json"]) if "context_json" in req else req["context"]
+                result = func(context)
                 json.dumps(result)
                 elapsed = time.perf_counter() - started
             reply = {

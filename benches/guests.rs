@@ -186,8 +186,7 @@ fn main() {
     }
 
     // The same calls without the pipe: the time inside the worker (the guests: reading the
-    // context, the call, writing the result) against CPython in-process (the call and writing
-    // its result; reading the context is not counted there).
+    // context, the call, writing the result) against CPython in-process doing the same three.
     println!(
         "\n| workload, inside the worker | RustPython p50 | CPython-wasm p50 | CPython in-process p50 | RP ÷ in-process | CPw ÷ in-process |"
     );

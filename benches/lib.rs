@@ -88,7 +88,9 @@ impl CPython {
     /// One call; returns the reply object.
     pub fn call(&mut self, name: &str, source: &str, context: &Value) -> Value {
         self.next += 1;
-        let mut req = json!({"id": self.next, "script": name, "context": context});
+        // The context as JSON text, read by the worker inside its in-process time.
+        let context_json = serde_json::to_string(context).expect("serializable");
+        let mut req = json!({"id": self.next, "script": name, "context_json": context_json});
         if self.known.insert(name.to_owned()) {
             req["source"] = json!(source);
         }
