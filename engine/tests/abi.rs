@@ -257,6 +257,9 @@ fn bds_markdown_refuses_bad_calls_as_python_would() {
     let v = ok(
         &pool,
         r#"import bds_markdown as m
+class NoTruth:
+    def __bool__(self):
+        raise ValueError('no truth value')
 def render(c):
     out = {'ok': m.render('*a*', inline=True), 'kw': m.render(text='*a*')}
     calls = [
@@ -266,6 +269,7 @@ def render(c):
         lambda: m.render('a', False, 3),
         lambda: m.render('a', text='b'),
         lambda: m.render('\ud800'),
+        lambda: m.render('a', inline=NoTruth()),
     ]
     out['errors'] = []
     for f in calls:
@@ -288,6 +292,8 @@ def render(c):
                 ["TypeError", "render() takes from 1 to 2 positional arguments but 3 were given"],
                 ["TypeError", "render() got multiple values for argument 'text'"],
                 ["ValueError", "render() argument 'text' holds a lone surrogate"],
+                // `inline` is read for its truth value, and that may raise.
+                ["ValueError", "no truth value"],
             ]
         })
     );

@@ -113,8 +113,15 @@ unsafe extern "C" fn markdown(
                 "render() argument 'text' holds a lone surrogate",
             ));
         };
-        // SAFETY: a live object.
-        let inline = arg(args, 1).is_some_and(|o| unsafe { ffi::PyObject_IsTrue(o.as_ptr()) } == 1);
+        // Its truth value, which may raise (a `__bool__` of the script's).
+        let inline = match arg(args, 1) {
+            // SAFETY: a live object.
+            Some(o) => match unsafe { ffi::PyObject_IsTrue(o.as_ptr()) } {
+                -1 => return Err(PyErr::take()),
+                t => t == 1,
+            },
+            None => false,
+        };
         Obj::str(&bds_ipc::markdown_to_html(text, inline))
     })
 }
