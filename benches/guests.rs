@@ -13,7 +13,9 @@
 
 use std::time::{Duration, Instant};
 
-use bds_benches::{CPython, ONE_LINE, Stats, bundled_script, fmt, post_with_headings, rss_bytes};
+use bds_benches::{
+    CPython, ONE_LINE, Stats, bundled_macros, bundled_script, fmt, post_with_headings, rss_bytes,
+};
 use bds_engine::{CallOptions, ErrorKind, Guest, Limits, Pool, PoolConfig, Script};
 use serde_json::{Value, json};
 
@@ -28,40 +30,6 @@ fn config(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> PoolConf
         config = config.guest_path(p);
     }
     config
-}
-
-/// Every bundled macro with its first golden case (utilities and transforms left out).
-fn bundled_macros() -> Vec<(String, Script, Value)> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/cases");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .expect("fixtures/cases")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    let mut out = Vec::new();
-    for dir in dirs {
-        let slug = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_owned();
-        let script = bundled_script(&format!("{slug}.py"));
-        if !script.source().contains("kind: macro") {
-            continue;
-        }
-        let mut cases: Vec<_> = std::fs::read_dir(&dir)
-            .expect("cases")
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect();
-        cases.sort();
-        let Some(first) = cases.first() else { continue };
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(first).expect("case")).expect("JSON");
-        out.push((slug, script, case["context"].clone()));
-    }
-    out
 }
 
 fn geomean(xs: &[f64]) -> f64 {

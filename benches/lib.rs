@@ -231,3 +231,37 @@ pub fn open_project(dir: &std::path::Path, workers: usize) -> bds_engine::Projec
     bds_engine::Project::open(dir, bds_engine::PoolConfig::default().workers(workers))
         .expect("the project opens (run `make build` first)")
 }
+
+/// Every bundled macro with its first golden case (utilities and transforms left out).
+pub fn bundled_macros() -> Vec<(String, bds_engine::Script, Value)> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/cases");
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .expect("fixtures/cases")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let slug = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        let script = bundled_script(&format!("{slug}.py"));
+        if !script.source().contains("kind: macro") {
+            continue;
+        }
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .expect("cases")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        cases.sort();
+        let Some(first) = cases.first() else { continue };
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(first).expect("case")).expect("JSON");
+        out.push((slug, script, case["context"].clone()));
+    }
+    out
+}

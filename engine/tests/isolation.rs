@@ -104,6 +104,21 @@ fn walking_frames_into_the_bootstrap() {
     );
 }
 
+/// As in CPython, `sys.stdout` is one object for the life of the script: a reference taken
+/// when the script loaded writes into the output of the call that uses it.
+#[test]
+fn a_stdout_kept_from_the_load_writes_into_the_current_call() {
+    let pool = pool(1);
+    let s = script(
+        "keep.py",
+        "import sys\nout = sys.stdout\nn = [0]\ndef render(c):\n    n[0] += 1\n    out.write('call %d\\n' % n[0])\n    print('printed', file=sys.stderr)\n    return {}\n",
+    );
+    for n in 1..=2 {
+        let o = pool.call(&s, &json!({}), &CallOptions::default()).unwrap();
+        assert_eq!(o.stdout, format!("call {n}\nprinted\n"));
+    }
+}
+
 #[test]
 fn a_script_keeps_its_own_module_state_between_calls() {
     let pool = pool(1);

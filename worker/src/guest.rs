@@ -147,6 +147,11 @@ fn config() -> Config {
     c.max_wasm_stack(8 << 20);
     c.parallel_compilation(true);
     c.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    // For `perf`: `$BDS_WORKER_PERFMAP=1` writes /tmp/perf-PID.map, naming the guest's compiled
+    // functions (see `benches/profile.rs`). It changes no generated code.
+    if std::env::var_os("BDS_WORKER_PERFMAP").is_some() {
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     c
 }
 

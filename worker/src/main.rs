@@ -492,13 +492,6 @@ impl Worker {
             ));
         };
         script.last_used = tick;
-        let load = GuestLoad {
-            name: script.name.clone(),
-            source: script.source.clone(),
-            modules: script.modules.clone(),
-            compile_only: false,
-            max_stdout_bytes: spec.limits.max_stdout_bytes,
-        };
         let reuse = if spec.fresh {
             None
         } else {
@@ -519,7 +512,7 @@ impl Worker {
                             )
                         })
                 }) {
-                Ok(mut i) => match i.invoke(Export::Load, &load.encode(), env) {
+                Ok(mut i) => match i.invoke(Export::Load, &load_request(script, spec), env) {
                     Ok(o) if o.result.is_ok() => i,
                     Ok(o) => return o,
                     Err(b) => return error_outcome(b.0),
@@ -584,6 +577,19 @@ impl Worker {
             self.scripts.remove(&oldest);
         }
     }
+}
+
+/// The load request that makes a fresh instance of `script` for a call (only built when the
+/// call has no live instance to reuse: it copies the script's source and modules).
+fn load_request(script: &Script, spec: &CallSpec) -> Vec<u8> {
+    GuestLoad {
+        name: script.name.clone(),
+        source: script.source.clone(),
+        modules: script.modules.clone(),
+        compile_only: false,
+        max_stdout_bytes: spec.limits.max_stdout_bytes,
+    }
+    .encode()
 }
 
 #[cfg(test)]

@@ -6,27 +6,144 @@
 //! integers of at most 4,300 digits (written exactly), nesting and size within the call's limits. A check that fails names
 //! the path of the value (`result['items'][3]`).
 
+use std::cell::RefCell;
+
 use bds_ipc::{ErrorInfo, ErrorKind, GuestCall};
 use pyo3_ffi as ffi;
-use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::py::{Obj, PyResult, check};
+use crate::py::{Obj, PyErr, PyResult};
+use crate::shared::Classes;
 
-/// Reads one JSON value as a Python object.
-struct PySeed;
-
-fn py<E: serde::de::Error>(r: PyResult<Obj>) -> Result<Obj, E> {
-    r.map_err(|e| E::custom(format!("cannot build a Python value: {}", e.0.type_name())))
+/// The visits of anything but an object: the value is read (so the text is checked as JSON)
+/// and answered with `$no`.
+macro_rules! not_an_object {
+    ($t:ty, $no:expr) => {
+        fn visit_unit<E>(self) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<$t, E> {
+            Ok($no)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<$t, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok($no)
+        }
+    };
 }
 
-impl<'de> DeserializeSeed<'de> for PySeed {
+/// How values are built while serde reads them: plain `dict`/`list`, or `shared.py`'s
+/// read-only `FrozenDict`/`FrozenList` (the contents of `context["call"]` and of shared roots).
+/// The first Python error is kept (a `MemoryError` must stay one), as serde's errors are text.
+pub(crate) struct Build<'a> {
+    frozen: Option<&'a Classes>,
+    failed: RefCell<Option<PyErr>>,
+}
+
+impl<'a> Build<'a> {
+    pub(crate) fn plain() -> Self {
+        Build {
+            frozen: None,
+            failed: RefCell::new(None),
+        }
+    }
+
+    pub(crate) fn frozen(classes: &'a Classes) -> Self {
+        Build {
+            frozen: Some(classes),
+            failed: RefCell::new(None),
+        }
+    }
+
+    /// The Python error that stopped the reading, if one did.
+    pub(crate) fn take_error(&self) -> Option<PyErr> {
+        self.failed.borrow_mut().take()
+    }
+
+    fn py<E: serde::de::Error>(&self, r: PyResult<Obj>) -> Result<Obj, E> {
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn fail<E: serde::de::Error>(&self, e: PyErr) -> E {
+        let message = format!("cannot build a Python value: {}", e.0.type_name());
+        self.failed.borrow_mut().get_or_insert(e);
+        E::custom(message)
+    }
+
+    fn list(&self) -> PyResult<Obj> {
+        match self.frozen {
+            // SAFETY: `list` is the base type of `FrozenList`.
+            Some(c) => Obj::new_empty(&c.list, std::ptr::addr_of_mut!(ffi::PyList_Type)),
+            // SAFETY: plain constructor.
+            None => Obj::owned(unsafe { ffi::PyList_New(0) }),
+        }
+    }
+
+    fn dict(&self) -> PyResult<Obj> {
+        match self.frozen {
+            // SAFETY: `dict` is the base type of `FrozenDict`.
+            Some(c) => Obj::new_empty(&c.dict, std::ptr::addr_of_mut!(ffi::PyDict_Type)),
+            None => Obj::dict(),
+        }
+    }
+
+    /// Reads a JSON object's entries into `d` (a dict or a subclass; its own methods not run).
+    fn entries<'de, A: MapAccess<'de>>(&self, d: &Obj, map: &mut A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(Key(self))? {
+            let value = map.next_value_seed(Value(self))?;
+            // SAFETY: `d` is a dict and both objects live.
+            if unsafe { ffi::PyDict_SetItem(d.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
+                return Err(self.fail(PyErr::take()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads one JSON value as a Python object.
+#[derive(Clone, Copy)]
+pub(crate) struct Value<'b, 'a>(pub(crate) &'b Build<'a>);
+
+/// Reads an object's key as a `str`, straight from the text (no Rust `String` on the way).
+struct Key<'b, 'a>(&'b Build<'a>);
+
+impl<'de> DeserializeSeed<'de> for Key<'_, '_> {
+    type Value = Obj;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Obj, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_, '_> {
+    type Value = Obj;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Obj, E> {
+        self.0.py(Obj::str(v))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Value<'_, '_> {
     type Value = Obj;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Obj, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for PySeed {
+impl<'de> Visitor<'de> for Value<'_, '_> {
     type Value = Obj;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,137 +156,191 @@ impl<'de> Visitor<'de> for PySeed {
         Ok(Obj::bool(v))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Obj, E> {
-        py(Obj::int(v))
+        self.0.py(Obj::int(v))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Obj, E> {
-        py(Obj::uint(v))
+        self.0.py(Obj::uint(v))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Obj, E> {
-        py(Obj::float(v))
+        self.0.py(Obj::float(v))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Obj, E> {
-        py(Obj::str(v))
+        self.0.py(Obj::str(v))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Obj, A::Error> {
-        // SAFETY: a fresh list; each append takes its own reference.
-        let list = py(Obj::owned(unsafe { ffi::PyList_New(0) }))?;
-        while let Some(item) = seq.next_element_seed(PySeed)? {
-            // SAFETY: both objects live.
+        let list = self.0.py(self.0.list())?;
+        while let Some(item) = seq.next_element_seed(self)? {
+            // SAFETY: both objects live; the C call skips a subclass's `append`.
             if unsafe { ffi::PyList_Append(list.as_ptr(), item.as_ptr()) } < 0 {
-                return Err(A::Error::custom("cannot grow a list"));
+                return Err(self.0.fail(PyErr::take()));
             }
         }
         Ok(list)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Obj, A::Error> {
-        let d = py(Obj::dict())?;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = map.next_value_seed(PySeed)?;
-            d.dict_set(&key, &value)
-                .map_err(|_| A::Error::custom("cannot set a dict item"))?;
-        }
+        let d = self.0.py(self.0.dict())?;
+        self.0.entries(&d, &mut map)?;
         Ok(d)
     }
 }
 
-/// A call's context: a JSON object as a Python dict, except the key `skip`, whose value is
-/// returned as a `serde_json::Value` (the caller makes it a read-only root; the dict holds
-/// `None` in its place, keeping the key's order). `Ok(None)`: the text is JSON but not an object.
-pub(crate) fn context(
+/// Reads a JSON object's entries into an existing dict (a shared root); `Ok(false)` when the
+/// text is JSON but not an object.
+pub(crate) fn fill_from(
+    build: &Build<'_>,
+    d: &Obj,
     text: &[u8],
-    skip: &str,
-) -> Result<Option<(Obj, Option<serde_json::Value>)>, serde_json::Error> {
-    struct Top<'a> {
-        skip: &'a str,
-    }
-    impl<'de> Visitor<'de> for Top<'_> {
-        type Value = Option<(Obj, Option<serde_json::Value>)>;
+) -> Result<bool, serde_json::Error> {
+    struct Into<'b, 'a>(&'b Build<'a>, &'b Obj);
+    impl<'de> Visitor<'de> for Into<'_, '_> {
+        type Value = bool;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a JSON object")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let d = py(Obj::dict())?;
-            let mut skipped = None;
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                let value = if key == self.skip {
-                    skipped = Some(map.next_value::<serde_json::Value>()?);
-                    Obj::none()
-                } else {
-                    map.next_value_seed(PySeed)?
-                };
-                d.dict_set(&key, &value)
-                    .map_err(|_| A::Error::custom("cannot set a dict item"))?;
-            }
-            Ok(Some((d, skipped)))
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            self.0.entries(self.1, &mut map)?;
+            Ok(true)
         }
-        // Anything else is read (so the text is checked as JSON) and refused.
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
+        not_an_object!(bool, false);
     }
     let mut de = serde_json::Deserializer::from_slice(text);
-    let out = de.deserialize_any(Top { skip })?;
+    let out = de.deserialize_any(Into(build, d))?;
     de.end()?;
     Ok(out)
 }
 
-/// A parsed JSON value as Python objects.
-pub(crate) fn json_to_py(v: &serde_json::Value) -> PyResult<Obj> {
-    use serde_json::Value;
-    match v {
-        Value::Null => Ok(Obj::none()),
-        Value::Bool(b) => Ok(Obj::bool(*b)),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Obj::int(i)
-            } else if let Some(u) = n.as_u64() {
-                Obj::uint(u)
-            } else {
-                Obj::float(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        Value::String(s) => Obj::str(s),
-        Value::Array(a) => {
-            // SAFETY: a fresh list; each append takes its own reference.
-            let list = Obj::owned(unsafe { ffi::PyList_New(0) })?;
-            for x in a {
-                let item = json_to_py(x)?;
-                // SAFETY: both objects live.
-                check(unsafe { ffi::PyList_Append(list.as_ptr(), item.as_ptr()) })?;
-            }
-            Ok(list)
-        }
-        Value::Object(o) => {
-            let d = Obj::dict()?;
-            for (k, x) in o {
-                d.dict_set(k, &json_to_py(x)?)?;
-            }
-            Ok(d)
-        }
+/// `context["call"]`: a JSON object becomes a read-only root recording its reads
+/// ([`crate::shared::call_root`]); anything else (the engine never sends it) a plain value.
+struct CallValue<'b, 'a> {
+    plain: &'b Build<'a>,
+    frozen: &'b Build<'a>,
+    name: &'b str,
+}
+
+impl<'de> DeserializeSeed<'de> for CallValue<'_, '_> {
+    type Value = (Obj, bool);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(Obj, bool), D::Error> {
+        d.deserialize_any(self)
     }
+}
+
+impl<'de> Visitor<'de> for CallValue<'_, '_> {
+    type Value = (Obj, bool);
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Obj, bool), A::Error> {
+        let root = self.frozen.py(crate::shared::call_root(self.name))?;
+        self.frozen.entries(&root, &mut map)?;
+        Ok((root, true))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(Obj, bool), A::Error> {
+        Ok((Value(self.plain).visit_seq(seq)?, false))
+    }
+    fn visit_unit<E>(self) -> Result<(Obj, bool), E> {
+        Ok((Obj::none(), false))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(Obj, bool), E> {
+        Ok((Obj::bool(v), false))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(Obj, bool), E> {
+        Ok((Value(self.plain).visit_i64(v)?, false))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(Obj, bool), E> {
+        Ok((Value(self.plain).visit_u64(v)?, false))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(Obj, bool), E> {
+        Ok((Value(self.plain).visit_f64(v)?, false))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(Obj, bool), E> {
+        Ok((Value(self.plain).visit_str(v)?, false))
+    }
+}
+
+/// A call's context, read from its JSON text.
+pub(crate) struct Context {
+    /// The context as a dict.
+    pub(crate) dict: Obj,
+    /// The value at the key `root` (a root when it is an object), already in `dict`.
+    pub(crate) root: Option<(Obj, bool)>,
+}
+
+/// A call's context: a JSON object as a Python dict, whose key `root` (`"call"`, a macro
+/// call's metadata) becomes a read-only root when it is an object. `Ok(None)`: the text is JSON
+/// but not an object. A Python error while building (a `MemoryError`) is in `plain` or
+/// `frozen` ([`Build::take_error`]).
+pub(crate) fn context(
+    text: &[u8],
+    root: &str,
+    plain: &Build<'_>,
+    frozen: &Build<'_>,
+) -> Result<Option<Context>, serde_json::Error> {
+    struct Top<'b, 'a> {
+        root: &'b str,
+        plain: &'b Build<'a>,
+        frozen: &'b Build<'a>,
+    }
+    impl<'de> Visitor<'de> for Top<'_, '_> {
+        type Value = Option<Context>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let d = self.plain.py(Obj::dict())?;
+            let mut found = None;
+            while let Some(key) = map.next_key_seed(Key(self.plain))? {
+                let value = if key.to_str() == Some(self.root) {
+                    let (v, is_root) = map.next_value_seed(CallValue {
+                        plain: self.plain,
+                        frozen: self.frozen,
+                        name: self.root,
+                    })?;
+                    found = Some((v.clone(), is_root));
+                    v
+                } else {
+                    map.next_value_seed(Value(self.plain))?
+                };
+                // SAFETY: `d` is a dict and both objects live.
+                if unsafe { ffi::PyDict_SetItem(d.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
+                    return Err(self.plain.fail(PyErr::take()));
+                }
+            }
+            Ok(Some(Context {
+                dict: d,
+                root: found,
+            }))
+        }
+        not_an_object!(Option<Context>, None);
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let out = de.deserialize_any(Top {
+        root,
+        plain,
+        frozen,
+    })?;
+    de.end()?;
+    Ok(out)
 }
 
 fn abi(message: impl Into<String>) -> ErrorInfo {
     ErrorInfo::plain(ErrorKind::AbiViolation, message)
+}
+
+/// Where a value sits in the result, written out only for an error message.
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => f.write_str("result"),
+            Path::Key(up, key) => write!(f, "{up}[{key:?}]"),
+            Path::Index(up, n) => write!(f, "{up}[{n}]"),
+        }
+    }
 }
 
 struct Emit {
@@ -190,7 +361,7 @@ impl Emit {
         }
     }
 
-    fn value(&mut self, o: &Obj, depth: u32, path: &mut String) -> Result<(), ErrorInfo> {
+    fn value(&mut self, o: &Obj, depth: u32, path: &Path<'_>) -> Result<(), ErrorInfo> {
         let p = o.as_ptr();
         // SAFETY: type checks and reads on a live object; borrowed items are taken with a
         // reference before anything else can run.
@@ -210,7 +381,7 @@ impl Emit {
                 let mut overflow = 0;
                 let v = ffi::PyLong_AsLongLongAndOverflow(p, &mut overflow);
                 if overflow == 0 {
-                    self.out.extend_from_slice(v.to_string().as_bytes());
+                    let _ = std::io::Write::write_fmt(&mut self.out, format_args!("{v}"));
                 } else {
                     // Any size, every digit, as CPython's json writes it (`int.__repr__`, so
                     // an int subclass writes its value, not its own repr); past CPython's
@@ -225,7 +396,7 @@ impl Emit {
                         Some(t) if t.trim_start_matches('-').len() <= bds_ipc::MAX_INT_DIGITS => {
                             self.out.extend_from_slice(t.as_bytes());
                         }
-                        _ => return Err(abi(bds_ipc::int_too_long(path))),
+                        _ => return Err(abi(bds_ipc::int_too_long(&path.to_string()))),
                     }
                 }
             } else if ffi::PyFloat_Check(p) != 0 {
@@ -267,10 +438,7 @@ impl Emit {
                     n += 1;
                     self.string(key);
                     self.out.push(b':');
-                    let len = path.len();
-                    path.push_str(&format!("[{key:?}]"));
-                    self.value(&v, depth + 1, path)?;
-                    path.truncate(len);
+                    self.value(&v, depth + 1, &Path::Key(path, key))?;
                     self.check_size()?;
                 }
                 self.out.push(b'}');
@@ -287,7 +455,7 @@ impl Emit {
         self.check_size()
     }
 
-    fn enter(&self, depth: u32, path: &str) -> Result<(), ErrorInfo> {
+    fn enter(&self, depth: u32, path: &Path<'_>) -> Result<(), ErrorInfo> {
         if depth >= self.max_depth {
             return Err(abi(format!(
                 "{path} nests deeper than {} levels (a recursive structure?)",
@@ -297,16 +465,13 @@ impl Emit {
         Ok(())
     }
 
-    fn seq(&mut self, items: &[Obj], depth: u32, path: &mut String) -> Result<(), ErrorInfo> {
+    fn seq(&mut self, items: &[Obj], depth: u32, path: &Path<'_>) -> Result<(), ErrorInfo> {
         self.out.push(b'[');
         for (n, v) in items.iter().enumerate() {
             if n > 0 {
                 self.out.push(b',');
             }
-            let len = path.len();
-            path.push_str(&format!("[{n}]"));
-            self.value(v, depth + 1, path)?;
-            path.truncate(len);
+            self.value(v, depth + 1, &Path::Index(path, n))?;
         }
         self.out.push(b']');
         Ok(())
@@ -332,7 +497,6 @@ pub(crate) fn to_result_json(value: &Obj, req: &GuestCall) -> Result<Vec<u8>, Er
         max_bytes: req.max_result_bytes as usize,
         max_depth: req.max_depth,
     };
-    let mut path = String::from("result");
-    e.value(value, 0, &mut path)?;
+    e.value(value, 0, &Path::Root)?;
     Ok(e.out)
 }

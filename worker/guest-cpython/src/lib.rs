@@ -27,7 +27,7 @@ mod native;
 mod py;
 mod shared;
 
-use py::{Obj, PyErr};
+use py::{Obj, PyErr, PyResult};
 
 /// The context key of a macro call's metadata.
 const CALL: &str = "call";
@@ -46,8 +46,14 @@ unsafe extern "C" {
 }
 
 struct Helpers {
-    begin: Obj,
+    /// `bootstrap.py`'s `collect`, for a call that printed or warned.
     collect: Obj,
+    /// What `bootstrap.py`'s `begin` works on, which [`begin`] does natively: the instance's
+    /// one `Capture`, the `_warned` and `_pending` lists, and `sys`'s namespace.
+    capture: Obj,
+    warned: Obj,
+    pending: Obj,
+    sysdict: Obj,
     load: Obj,
     describe: Obj,
     /// `shared.py`'s `_reads` (a set) and `_roots` (a list), reset and read from here.
@@ -141,10 +147,20 @@ fn build_state() -> State {
         dict: get("FrozenDict"),
         list: get("FrozenList"),
     });
+    // SAFETY: `sys` exists once the interpreter runs; its namespace is borrowed.
+    let sysdict = unsafe {
+        Obj::borrowed(ffi::PyModule_GetDict(ffi::PyImport_AddModule(
+            c"sys".as_ptr(),
+        )))
+    }
+    .expect("sys has a namespace");
     State {
         helpers: Helpers {
-            begin: get("begin"),
             collect: get("collect"),
+            capture: get("_capture"),
+            warned: get("_warned"),
+            pending: get("_pending"),
+            sysdict,
             load: get("load"),
             describe: get("describe"),
             reads: get("_reads"),
@@ -219,12 +235,9 @@ fn errored(helpers: &Helpers, e: PyErr) -> GuestOutcome {
 
 fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
     let helpers = &st.helpers;
-    let begun = Obj::uint(u64::from(req.max_stdout_bytes))
-        .and_then(|room| helpers.begin.call(vec![room, Obj::uint(0)?]));
-    let capture = match begun {
-        Ok(c) => c,
-        Err(e) => return errored(helpers, e),
-    };
+    if let Err(e) = begin(helpers, req.max_stdout_bytes, 0) {
+        return errored(helpers, e);
+    }
     let module_name = req.name.trim_end_matches(".py").to_owned();
     let r = (|| {
         let modules = Obj::dict()?;
@@ -239,7 +252,7 @@ fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {
             modules,
         ])
     })();
-    let (stdout, truncated, _) = collect(helpers, &capture, req.max_stdout_bytes);
+    let (stdout, truncated, _) = collect(helpers, req.max_stdout_bytes);
     let result = match r {
         Ok(ns) => {
             // SAFETY: a type check on a live object.
@@ -264,10 +277,19 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
         return fail(ErrorKind::NotLoaded, "no script is loaded in this guest");
     };
     let helpers = &st.helpers;
-    // The context straight into Python objects, but for `call` (a macro call's metadata),
-    // which becomes a read-only root below.
-    let (arg, call_meta) = match convert::context(&req.context, CALL) {
-        Ok(Some(parts)) => parts,
+    // The context straight into Python objects; `call` (a macro call's metadata) into a
+    // read-only root that records what the call reads of it.
+    let classes = match shared::classes() {
+        Ok(c) => c,
+        Err(e) => return errored(helpers, e),
+    };
+    let (plain, frozen) = (convert::Build::plain(), convert::Build::frozen(&classes));
+    let read = convert::context(&req.context, CALL, &plain, &frozen);
+    if let Some(e) = plain.take_error().or_else(|| frozen.take_error()) {
+        return errored(helpers, e);
+    }
+    let ctx = match read {
+        Ok(Some(ctx)) => ctx,
         Ok(None) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
         Err(e) => {
             return fail(
@@ -276,61 +298,53 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
             );
         }
     };
-    let func = match module.dict_get(&py::cstr(&req.entry)) {
+    let func = match Obj::str(&req.entry).and_then(|name| module.dict_get_obj(&name)) {
         // SAFETY: a check on a live object.
-        Some(f) if unsafe { ffi::PyCallable_Check(f.as_ptr()) } != 0 => f,
-        Some(_) => {
+        Ok(Some(f)) if unsafe { ffi::PyCallable_Check(f.as_ptr()) } != 0 => f,
+        Ok(Some(_)) => {
             return fail(
                 ErrorKind::Runtime,
                 format!("`{}` is not a function", req.entry),
             );
         }
-        None => {
+        Ok(None) => {
             return fail(
                 ErrorKind::Runtime,
                 format!("the script defines no function `{}`", req.entry),
             );
         }
-    };
-    let begun = Obj::uint(u64::from(req.max_stdout_bytes))
-        .and_then(|room| helpers.begin.call(vec![room, Obj::uint(req.seed)?]));
-    let capture = match begun {
-        Ok(c) => c,
         Err(e) => return errored(helpers, e),
     };
+    if let Err(e) = begin(helpers, req.max_stdout_bytes, req.seed) {
+        return errored(helpers, e);
+    }
+    let arg = ctx.dict;
     let prepared = shared::roots_for(&req.shared).and_then(|mut roots| {
         for (r, obj) in req.shared.iter().zip(&roots) {
             arg.dict_set(&r.name, obj)?;
         }
-        // `call` (a macro call's metadata) is read-only and records its reads too.
-        match &call_meta {
-            Some(call @ serde_json::Value::Object(_)) => {
-                let root = shared::local_root(CALL, call)?;
-                arg.dict_set(CALL, &root)?;
-                roots.push(root);
-            }
-            // Not an object (the engine never sends one): passed on as it is.
-            Some(other) => arg.dict_set(CALL, &convert::json_to_py(other)?)?,
-            None => {}
+        if let Some((root, true)) = ctx.root {
+            roots.push(root);
         }
         // SAFETY: `_reads` is a set and `_roots` a list, from the bootstrap.
         unsafe {
-            py::check(ffi::PySet_Clear(helpers.reads.as_ptr()))?;
-            let list = Obj::owned(ffi::PyList_New(0))?;
-            for r in roots {
-                py::check(ffi::PyList_Append(list.as_ptr(), r.as_ptr()))?;
+            if ffi::PySet_Size(helpers.reads.as_ptr()) > 0 {
+                py::check(ffi::PySet_Clear(helpers.reads.as_ptr()))?;
             }
             py::check(ffi::PyList_SetSlice(
                 helpers.roots.as_ptr(),
                 0,
                 ffi::PY_SSIZE_T_MAX,
-                list.as_ptr(),
+                std::ptr::null_mut(),
             ))?;
+            for r in roots {
+                py::check(ffi::PyList_Append(helpers.roots.as_ptr(), r.as_ptr()))?;
+            }
         }
         Ok(())
     });
-    let r = prepared.and_then(|()| func.call(vec![arg]));
-    let (stdout, stdout_truncated, warnings) = collect(helpers, &capture, req.max_stdout_bytes);
+    let r = prepared.and_then(|()| func.call1(&arg));
+    let (stdout, stdout_truncated, warnings) = collect(helpers, req.max_stdout_bytes);
     let reads = take_reads(helpers);
     let result = match r {
         Ok(value) => convert::to_result_json(&value, req),
@@ -348,11 +362,16 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
 /// What the call read of its shared values: the `(root, key | None)` pairs `shared.py`
 /// recorded, sorted, and the record cleared.
 fn take_reads(helpers: &Helpers) -> Vec<bds_ipc::Read> {
+    let set = helpers.reads.as_ptr();
+    // SAFETY: a set the bootstrap made.
+    if unsafe { ffi::PySet_Size(set) } <= 0 {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     // SAFETY: iterating a set of tuples the bootstrap fills, then clearing it.
     unsafe {
-        if let Ok(it) = Obj::owned(ffi::PyObject_GetIter(helpers.reads.as_ptr())) {
-            while let Ok(item) = Obj::owned(ffi::PyIter_Next(it.as_ptr())) {
+        if let Ok(it) = Obj::owned(ffi::PyObject_GetIter(set)) {
+            while let Ok(Some(item)) = py::next(&it) {
                 if let Some(t) = item.tuple_items()
                     && let [root, key] = t.as_slice()
                     && let Some(root) = root.to_str()
@@ -365,17 +384,75 @@ fn take_reads(helpers: &Helpers) -> Vec<bds_ipc::Read> {
             }
         }
         ffi::PyErr_Clear();
-        ffi::PySet_Clear(helpers.reads.as_ptr());
+        ffi::PySet_Clear(set);
     }
     out.sort();
     out
 }
 
+/// `bootstrap.py`'s `begin(room, seed)`, natively: the capture emptied with `room` characters
+/// of space, installed as `sys.stdout` and `sys.stderr`, no warnings yet, `seed` pending.
+fn begin(helpers: &Helpers, room: u32, seed: u64) -> PyResult<()> {
+    let capture = &helpers.capture;
+    // SAFETY: `_warned` and `_pending` are lists from the bootstrap, `sysdict` a dict; the
+    // set-item calls steal the new references they are given.
+    unsafe {
+        if ffi::PyList_GET_SIZE(helpers.warned.as_ptr()) > 0 {
+            py::check(ffi::PyList_SetSlice(
+                helpers.warned.as_ptr(),
+                0,
+                ffi::PY_SSIZE_T_MAX,
+                std::ptr::null_mut(),
+            ))?;
+        }
+        capture.setattr(c"parts", &Obj::owned(ffi::PyList_New(0))?)?;
+        capture.setattr(c"room", &Obj::uint(u64::from(room))?)?;
+        capture.setattr(c"dropped", &Obj::uint(0)?)?;
+        for name in [c"stdout", c"stderr"] {
+            let name = py::interned(name)?;
+            let now = ffi::PyDict_GetItemWithError(helpers.sysdict.as_ptr(), name.as_ptr());
+            if !capture.is(now) {
+                py::check(ffi::PyDict_SetItem(
+                    helpers.sysdict.as_ptr(),
+                    name.as_ptr(),
+                    capture.as_ptr(),
+                ))?;
+            }
+        }
+        py::check(ffi::PyList_SetItem(
+            helpers.pending.as_ptr(),
+            0,
+            Obj::uint(seed)?.into_ptr(),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The captured stdout, cut to `max_bytes` on a character boundary, with a marker when cut,
-/// and the warnings raised.
-fn collect(helpers: &Helpers, capture: &Obj, max_bytes: u32) -> (String, bool, Vec<Warning>) {
+/// and the warnings raised. A call that printed nothing and raised no warning (most) runs no
+/// Python here.
+fn collect(helpers: &Helpers, max_bytes: u32) -> (String, bool, Vec<Warning>) {
+    let capture = &helpers.capture;
+    let quiet = || -> Option<bool> {
+        let parts = capture.getattr(c"parts").ok()?;
+        let dropped = capture.getattr(c"dropped").ok()?.to_u64()?;
+        // SAFETY: type checks and sizes of live objects.
+        unsafe {
+            Some(
+                ffi::PyList_CheckExact(parts.as_ptr()) != 0
+                    && ffi::PyList_GET_SIZE(parts.as_ptr()) == 0
+                    && dropped == 0
+                    && ffi::PyList_GET_SIZE(helpers.warned.as_ptr()) == 0,
+            )
+        }
+    };
+    if quiet() == Some(true) {
+        return (String::new(), false, Vec::new());
+    }
+    // SAFETY: clears what a failed attribute read above may have raised.
+    unsafe { ffi::PyErr_Clear() };
     let mut warnings = Vec::new();
-    let (text, dropped) = match helpers.collect.call(vec![capture.clone()]) {
+    let (text, dropped) = match helpers.collect.call1(capture) {
         Ok(t) => match t.tuple_items() {
             Some(items) if items.len() == 3 => {
                 if let Some(list) = items[2].tuple_items() {

@@ -104,14 +104,52 @@ impl Obj {
         })
     }
 
-    pub(crate) fn getattr(&self, name: &CStr) -> PyResult<Obj> {
-        // SAFETY: a NUL-terminated name.
-        Obj::owned(unsafe { ffi::PyObject_GetAttrString(self.as_ptr(), name.as_ptr()) })
+    /// `self(arg)`, without building an argument tuple.
+    pub(crate) fn call1(&self, arg: &Obj) -> PyResult<Obj> {
+        // SAFETY: a callable (or CPython raises TypeError) and a live argument.
+        Obj::owned(unsafe { ffi::PyObject_CallOneArg(self.as_ptr(), arg.as_ptr()) })
     }
 
-    pub(crate) fn setattr(&self, name: &CStr, value: &Obj) -> PyResult<()> {
-        // SAFETY: a NUL-terminated name and a live value.
-        check(unsafe { ffi::PyObject_SetAttrString(self.as_ptr(), name.as_ptr(), value.as_ptr()) })
+    /// A new, empty instance of `cls` made by its base's constructor (`base.__new__(cls)`),
+    /// without running the class's `__init__`: for `shared.py`'s read-only classes, whose
+    /// `__init__` only refuses arguments.
+    pub(crate) fn new_empty(cls: &Obj, base: *mut ffi::PyTypeObject) -> PyResult<Obj> {
+        // SAFETY: `cls` is a subclass of `base` (checked); the empty tuple is a singleton.
+        unsafe {
+            if ffi::PyType_Check(cls.as_ptr()) == 0
+                || ffi::PyType_IsSubtype(cls.as_ptr().cast(), base) == 0
+            {
+                return Err(PyErr::new(
+                    ffi::PyExc_TypeError,
+                    "not a subclass of the base",
+                ));
+            }
+            let Some(new) = (*base).tp_new else {
+                return Err(PyErr::new(
+                    ffi::PyExc_TypeError,
+                    "the base has no constructor",
+                ));
+            };
+            let args = Obj::owned(ffi::PyTuple_New(0))?;
+            Obj::owned(new(
+                cls.as_ptr().cast(),
+                args.as_ptr(),
+                std::ptr::null_mut(),
+            ))
+        }
+    }
+
+    /// `self.name`, the name interned once (no string is built per call).
+    pub(crate) fn getattr(&self, name: &'static CStr) -> PyResult<Obj> {
+        let name = interned(name)?;
+        // SAFETY: a live object and a `str` name.
+        Obj::owned(unsafe { ffi::PyObject_GetAttr(self.as_ptr(), name.as_ptr()) })
+    }
+
+    pub(crate) fn setattr(&self, name: &'static CStr, value: &Obj) -> PyResult<()> {
+        let name = interned(name)?;
+        // SAFETY: a live object, a `str` name and a live value.
+        check(unsafe { ffi::PyObject_SetAttr(self.as_ptr(), name.as_ptr(), value.as_ptr()) })
     }
 
     /// `dict[key] = value` through the C API: a dict subclass's own `__setitem__` is not run.
@@ -125,6 +163,18 @@ impl Obj {
     pub(crate) fn dict_get(&self, key: &CStr) -> Option<Obj> {
         // SAFETY: `self` is a dict; the result is borrowed.
         Obj::borrowed(unsafe { ffi::PyDict_GetItemString(self.as_ptr(), key.as_ptr()) })
+    }
+
+    /// `dict.get(key)` without running a subclass's methods; `Ok(None)` when absent.
+    pub(crate) fn dict_get_obj(&self, key: &Obj) -> PyResult<Option<Obj>> {
+        // SAFETY: `self` is a dict; the result is borrowed, null with an error on failure.
+        unsafe {
+            let p = ffi::PyDict_GetItemWithError(self.as_ptr(), key.as_ptr());
+            if p.is_null() && !ffi::PyErr_Occurred().is_null() {
+                return Err(PyErr::take());
+            }
+            Ok(Obj::borrowed(p))
+        }
     }
 
     /// The `str`'s text, when it is a `str` that UTF-8 can hold (no lone surrogate).
@@ -298,6 +348,39 @@ impl PyErr {
             let t = ffi::Py_TYPE(self.0.as_ptr()).cast::<ffi::PyObject>();
             ffi::PyErr_SetObject(t, self.0.as_ptr());
         }
+    }
+}
+
+thread_local! {
+    static INTERNED: std::cell::RefCell<Vec<(&'static CStr, Obj)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The interned `str` of a name the guest uses on every call (attribute and dict keys).
+pub(crate) fn interned(name: &'static CStr) -> PyResult<Obj> {
+    INTERNED.with(|t| {
+        if let Some((_, o)) = t.borrow().iter().find(|(n, _)| *n == name) {
+            return Ok(o.clone());
+        }
+        // SAFETY: a NUL-terminated name.
+        let o = Obj::owned(unsafe { ffi::PyUnicode_InternFromString(name.as_ptr()) })?;
+        t.borrow_mut().push((name, o.clone()));
+        Ok(o)
+    })
+}
+
+/// The next item of an iterator; `Ok(None)` at its end.
+pub(crate) fn next(it: &Obj) -> PyResult<Option<Obj>> {
+    // SAFETY: `it` is an iterator; a null return with no exception set is its end.
+    unsafe {
+        let p = ffi::PyIter_Next(it.as_ptr());
+        if p.is_null() {
+            if ffi::PyErr_Occurred().is_null() {
+                return Ok(None);
+            }
+            return Err(PyErr::take());
+        }
+        Ok(Some(Obj(NonNull::new_unchecked(p))))
     }
 }
 

@@ -13,9 +13,11 @@ use bds_ipc::SharedRef;
 use bds_ipc::guest_side::{FetchError, RootCache, fetch_shared, hex, unhex};
 use pyo3_ffi as ffi;
 
-use crate::py::{Obj, PyErr, PyResult, check};
+use crate::convert::Build;
+use crate::py::{Obj, PyErr, PyResult};
 
 /// The classes of `shared.py`, taken from the bootstrap namespace at initialisation.
+#[derive(Clone)]
 pub(crate) struct Classes {
     pub(crate) root: Obj,
     pub(crate) dict: Obj,
@@ -41,16 +43,17 @@ fn type_error(message: String) -> PyErr {
     PyErr::new(unsafe { ffi::PyExc_TypeError }, &message)
 }
 
-fn classes<T>(f: impl FnOnce(&Classes) -> PyResult<T>) -> PyResult<T> {
+/// The classes (three references, cheap to take).
+pub(crate) fn classes() -> PyResult<Classes> {
     CLASSES.with(|c| match c.borrow().as_ref() {
-        Some(classes) => f(classes),
+        Some(classes) => Ok(classes.clone()),
         None => Err(runtime_error("shared data is not initialised".to_owned())),
     })
 }
 
 /// The roots of one call, in the order of `refs`: reused when this instance has them.
 pub(crate) fn roots_for(refs: &[SharedRef]) -> PyResult<Vec<Obj>> {
-    let root_cls = classes(|c| Ok(c.root.clone()))?;
+    let root_cls = classes()?.root;
     let mut created = Vec::new();
     let out = ROOTS.with(|r| {
         let mut roots = r.borrow_mut();
@@ -79,34 +82,18 @@ pub(crate) fn roots_for(refs: &[SharedRef]) -> PyResult<Vec<Obj>> {
 }
 
 fn new_root(cls: &Obj, name: &str, key: &str, pending: bool) -> PyResult<Obj> {
-    let obj = cls.call(Vec::new())?;
+    // `SharedRoot()` without running Python: `dict.__new__(SharedRoot)`, then its slots.
+    let obj = Obj::new_empty(cls, std::ptr::addr_of_mut!(ffi::PyDict_Type))?;
     obj.setattr(c"_name", &Obj::str(name)?)?;
     obj.setattr(c"_key", &Obj::str(key)?)?;
     obj.setattr(c"_pending", &Obj::bool(pending))?;
     Ok(obj)
 }
 
-fn put_all(root: &Obj, map: &serde_json::Map<String, serde_json::Value>) -> PyResult<()> {
-    classes(|c| {
-        for (k, v) in map {
-            root.dict_set(k, &frozen(c, v)?)?;
-        }
-        Ok(())
-    })
-}
-
-/// A root made from a value the call carries itself (`context["call"]`): read-only and
-/// recording reads like a shared root, but not kept beyond the call.
-pub(crate) fn local_root(name: &str, value: &serde_json::Value) -> PyResult<Obj> {
-    let serde_json::Value::Object(map) = value else {
-        return Err(type_error(format!(
-            "context['{name}'] is not a JSON object"
-        )));
-    };
-    let cls = classes(|c| Ok(c.root.clone()))?;
-    let obj = new_root(&cls, name, "", false)?;
-    put_all(&obj, map)?;
-    Ok(obj)
+/// An empty root for a value the call carries itself (`context["call"]`): read-only and
+/// recording reads like a shared root, but not kept beyond the call. The caller fills it.
+pub(crate) fn call_root(name: &str) -> PyResult<Obj> {
+    new_root(&classes()?.root, name, "", false)
 }
 
 /// `_fill(root)`: loads a pending root's contents from the worker.
@@ -129,44 +116,33 @@ pub(crate) fn fill(root: &Obj) -> PyResult<()> {
         )),
         FetchError::Unreadable => runtime_error(format!("context['{name}'] could not be read")),
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
-        // SAFETY: a live exception class.
-        PyErr::new(
-            unsafe { ffi::PyExc_ValueError },
-            &format!("context['{name}'] is not JSON: {e}"),
-        )
-    })?;
-    let serde_json::Value::Object(map) = value else {
-        return Err(type_error(format!(
-            "context['{name}'] is not a JSON object"
-        )));
-    };
-    put_all(root, &map)?;
+    let classes = classes()?;
+    let build = Build::frozen(&classes);
+    let read = crate::convert::fill_from(&build, root, &buf);
+    if !matches!(read, Ok(true)) {
+        // Nothing half-filled stays behind.
+        // SAFETY: a root is a dict.
+        unsafe { ffi::PyDict_Clear(root.as_ptr()) };
+    }
+    if let Some(e) = build.take_error() {
+        return Err(e);
+    }
+    match read {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(type_error(format!(
+                "context['{name}'] is not a JSON object"
+            )));
+        }
+        Err(e) => {
+            return Err(PyErr::new(
+                // SAFETY: a live exception class.
+                unsafe { ffi::PyExc_ValueError },
+                &format!("context['{name}'] is not JSON: {e}"),
+            ));
+        }
+    }
     root.setattr(c"_pending", &Obj::bool(false))?;
     ROOTS.with(|r| r.borrow_mut().filled(&(name, hash), buf.len()));
     Ok(())
-}
-
-/// A JSON value as read-only Python objects.
-fn frozen(c: &Classes, v: &serde_json::Value) -> PyResult<Obj> {
-    use serde_json::Value;
-    match v {
-        Value::Array(a) => {
-            let list = c.list.call(Vec::new())?;
-            for x in a {
-                let item = frozen(c, x)?;
-                // SAFETY: `list` is a list subclass instance; the C call skips its `append`.
-                check(unsafe { ffi::PyList_Append(list.as_ptr(), item.as_ptr()) })?;
-            }
-            Ok(list)
-        }
-        Value::Object(o) => {
-            let d = c.dict.call(Vec::new())?;
-            for (k, x) in o {
-                d.dict_set(k, &frozen(c, x)?)?;
-            }
-            Ok(d)
-        }
-        scalar => crate::convert::json_to_py(scalar),
-    }
 }

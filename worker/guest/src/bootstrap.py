@@ -134,13 +134,21 @@ for _category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, 
 install_utilities()
 
 
+# One capture for the instance's whole life, reset by each load and call, so that a script
+# holding on to `sys.stdout` (`out = sys.stdout` at load) writes into the current call, as it
+# would in CPython. The CPython guest does what `begin` does natively (worker/guest-cpython).
+_capture = Capture(0)
+
+
 def begin(room, seed):
     _warned.clear()
-    capture = Capture(room)
-    sys.stdout = capture
-    sys.stderr = capture
+    _capture.parts = []
+    _capture.room = room
+    _capture.dropped = 0
+    sys.stdout = _capture
+    sys.stderr = _capture
     _pending[0] = seed
-    return capture
+    return _capture
 
 
 def collect(capture):

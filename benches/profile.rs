@@ -1,0 +1,131 @@
+//! Tools for working on a guest's speed (not part of `make bench`).
+//!
+//! **A loop for a profiler.** One workload on one guest, for as long as asked; the worker
+//! process is the one to record:
+//!
+//! ```text
+//! BDS_WORKER_PERFMAP=1 BDS_PROFILE=tabs BDS_GUEST=cpython cargo bench -p bds-benches --bench profile &
+//! perf record -g -p "$(pgrep -n bds-worker)" -- sleep 10
+//! perf report --no-children
+//! ```
+//!
+//! `BDS_PROFILE` names a bundled macro (its first golden case is the context) or `one-line`;
+//! `BDS_PROFILE_SECONDS` (default 20) is how long it loops. It prints the median time inside
+//! the worker every second.
+//!
+//! **Two builds of a guest, side by side.** `BDS_PROFILE_AB=other.wasm` runs every bundled
+//! macro (or the one `BDS_PROFILE` names) on two pools of the `$BDS_GUEST` kind, the built
+//! guest and `other.wasm`, in alternating blocks of calls, and prints the medians inside the
+//! worker and their ratios. On this 2-core VM a machine-wide slowdown lasts seconds, so only
+//! interleaved runs compare.
+
+use std::time::{Duration, Instant};
+
+use bds_benches::{Stats, bundled_macros, bundled_script, fmt};
+use bds_engine::{CallOptions, Guest, Pool, PoolConfig, Script};
+use serde_json::{Value, json};
+
+fn pool(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> Pool {
+    let mut config = PoolConfig::default()
+        .workers(1)
+        .cache_dir(cache)
+        .guest(guest);
+    if let Some(p) = path {
+        config = config.guest_path(p);
+    }
+    Pool::new(config).expect("the pool starts (run `make build` first)")
+}
+
+fn workload(what: &str) -> (Script, Value) {
+    if what == "one-line" {
+        return (
+            Script::new("oneline.py", bds_benches::ONE_LINE),
+            json!({"abi": 1, "args": ["Ctrl"], "params": {}}),
+        );
+    }
+    let (_, script, ctx) = bundled_macros()
+        .into_iter()
+        .find(|(slug, _, _)| slug == what)
+        .unwrap_or_else(|| panic!("no bundled macro called {what}"));
+    (script, ctx)
+}
+
+fn main() {
+    let guest = match std::env::var("BDS_GUEST").as_deref() {
+        Ok("cpython") => Guest::CPython,
+        _ => Guest::RustPython,
+    };
+    let only = std::env::var("BDS_PROFILE").ok();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let opts = CallOptions::default();
+    if let Ok(other) = std::env::var("BDS_PROFILE_AB") {
+        let a = pool(guest, None, cache.path());
+        let b = pool(guest, Some(&other), cache.path());
+        let workloads: Vec<(String, Script, Value)> = match &only {
+            Some(w) => {
+                let (s, c) = workload(w);
+                vec![(w.clone(), s, c)]
+            }
+            None => bundled_macros(),
+        };
+        println!("| workload | A p50 | B p50 | B ÷ A |\n|---|---|---|---|");
+        let mut ratios = Vec::new();
+        for (name, script, ctx) in &workloads {
+            assert_eq!(
+                a.call(script, ctx, &opts).expect("A runs it").value,
+                b.call(script, ctx, &opts).expect("B runs it").value,
+                "{name}: the two builds disagree"
+            );
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for _ in 0..20 {
+                for (p, s) in [(&a, &mut sa), (&b, &mut sb)] {
+                    for _ in 0..50 {
+                        s.push(p.call(script, ctx, &opts).expect("call").duration);
+                    }
+                }
+            }
+            let (pa, pb) = (Stats::of(sa).p50, Stats::of(sb).p50);
+            let r = pb.as_secs_f64() / pa.as_secs_f64().max(1e-9);
+            ratios.push(r);
+            println!("| {name} | {} | {} | {r:.2}× |", fmt(pa), fmt(pb));
+        }
+        ratios.sort_by(f64::total_cmp);
+        let geomean = (ratios.iter().map(|x| x.ln()).sum::<f64>() / ratios.len() as f64).exp();
+        println!(
+            "\nB ÷ A over {} workloads: geomean {geomean:.3}×, median {:.3}×",
+            ratios.len(),
+            ratios[ratios.len() / 2]
+        );
+        return;
+    }
+
+    let what = only.unwrap_or_else(|| "tabs".to_owned());
+    let seconds: u64 = std::env::var("BDS_PROFILE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let (script, ctx) = if what == "toc200" {
+        (
+            bundled_script("toc.py"),
+            json!({"abi": 1, "params": {"depth": 3}, "post": {"content": bds_benches::post_with_headings(200)}}),
+        )
+    } else {
+        workload(&what)
+    };
+    let p = pool(guest, None, cache.path());
+    p.call(&script, &ctx, &opts).expect("the workload runs");
+    println!("{what} on {guest:?}: looping for {seconds} s");
+    let end = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < end {
+        let second = Instant::now() + Duration::from_secs(1);
+        let mut inside = Vec::new();
+        while Instant::now() < second {
+            inside.push(p.call(&script, &ctx, &opts).expect("call").duration);
+        }
+        let n = inside.len();
+        println!(
+            "{n} calls, median inside the worker {}",
+            fmt(Stats::of(inside).p50)
+        );
+    }
+}
