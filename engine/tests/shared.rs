@@ -150,6 +150,78 @@ fn each_call_reports_what_it_read_and_only_that() {
     }
 }
 
+/// The reads of a key (`[]`, `get`, `in`) answer as `dict` does and record what they read,
+/// whichever guest runs them (the CPython guest's are native, RustPython's are `shared.py`'s);
+/// their errors are CPython's, with `shared.py`'s own message for a `get()` without a key.
+#[test]
+fn reading_a_key_answers_as_dict_does() {
+    let pool = common::pool(1);
+    let s = shared(json!({"title": "P", "n": 0}), json!({}));
+    let run = |body: &str| {
+        let src = format!("def render(c):\n    p = c['post']\n    {body}\n");
+        pool.call_shared(
+            &Script::new("k.py", src.as_str()),
+            &own(),
+            &s,
+            &CallOptions::default(),
+        )
+    };
+    let out = run(
+        "return {'a': p.get('title'), 'b': p.get('nope', 5), 'c': p.get('nope'), 'd': 'n' in p, \
+         'e': 'x' in p, 'f': p['n'], 'g': p.get(1, 'int'), 'h': (1, 2) in p}",
+    )
+    .unwrap();
+    assert_eq!(
+        Value::Object(out.value),
+        json!({"a": "P", "b": 5, "c": null, "d": true, "e": false, "f": 0, "g": "int", "h": false})
+    );
+    assert_eq!(
+        out.reads,
+        vec![
+            read("post", None),
+            read("post", Some("n")),
+            read("post", Some("nope")),
+            read("post", Some("title")),
+            read("post", Some("x")),
+        ]
+    );
+    for (body, exc, message) in [
+        ("return {'v': p['nope']}", "KeyError", "'nope'"),
+        (
+            "return {'v': p[[1]]}",
+            "TypeError",
+            "unhashable type: 'list'",
+        ),
+        (
+            "return {'v': p.get([1])}",
+            "TypeError",
+            "unhashable type: 'list'",
+        ),
+        (
+            "return {'v': [1] in p}",
+            "TypeError",
+            "unhashable type: 'list'",
+        ),
+        (
+            "return {'v': p.get()}",
+            "TypeError",
+            "SharedRoot.get() missing 1 required positional argument: 'key'",
+        ),
+        (
+            "return {'v': p.get(1, 2, 3)}",
+            "TypeError",
+            "SharedRoot.get() takes from 2 to 3 positional arguments but 4 were given",
+        ),
+    ] {
+        let e = run(body).unwrap_err();
+        assert_eq!(
+            (e.exc_type.as_str(), e.message.as_str()),
+            (exc, message),
+            "{body}"
+        );
+    }
+}
+
 #[test]
 fn the_same_value_is_the_same_object_across_calls_of_a_script() {
     let pool = common::pool(1);
@@ -228,14 +300,15 @@ fn a_script_cannot_reach_a_value_its_call_does_not_name() {
     pool.call_shared(&victim, &own(), &theirs, &CallOptions::default())
         .unwrap();
     // A script that knows that value's hash forges a root for it and asks the worker to fill it
-    // through the guest's own loader, reached from a shared root's method globals.
+    // through the guest's own loader, reached from a shared root's method globals (`keys` is
+    // Python in both guests; the CPython guest's `__getitem__` is native and has none).
     let hash: String = theirs[0]
         .1
         .hash()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let src = "def render(c):\n    root = type(c['post'])()\n    root._name = 'post'\n    root._key = c['params']['hash']\n    root._pending = True\n    fill = type(c['post']).__getitem__.__globals__['_fill']\n    fill(root)\n    return {'html': dict.get(root, 'secret', 'nothing')}\n";
+    let src = "def render(c):\n    root = type(c['post'])()\n    root._name = 'post'\n    root._key = c['params']['hash']\n    root._pending = True\n    fill = type(c['post']).keys.__globals__['_fill']\n    fill(root)\n    return {'html': dict.get(root, 'secret', 'nothing')}\n";
     let thief = Script::new("steal.py", src);
     let mine = shared(json!({"secret": "mine"}), json!({}));
     let e = pool

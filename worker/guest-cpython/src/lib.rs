@@ -146,7 +146,9 @@ fn build_state() -> State {
         root: get("SharedRoot"),
         dict: get("FrozenDict"),
         list: get("FrozenList"),
-    });
+        reads: get("_reads"),
+    })
+    .unwrap_or_else(|e| fatal("cannot install the shared classes", e));
     // SAFETY: `sys` exists once the interpreter runs; its namespace is borrowed.
     let sysdict = unsafe {
         Obj::borrowed(ffi::PyModule_GetDict(ffi::PyImport_AddModule(

@@ -2,7 +2,9 @@
 //! - `_stdlib_kind(name)` / `_stdlib_code(name)`: the built-in standard library table
 //!   (`stdlib.py` writes it; it is compiled into this module as bytes);
 //! - `_markdown(text, inline)`: [`bds_ipc::markdown_to_html`] for `bds_markdown.render`;
-//! - `_fill(root)`: fills a shared root from the worker ([`crate::shared::fill`]).
+//! - `_fill(root)`: fills a shared root from the worker ([`crate::shared::fill`]);
+//! - `_key(root, key)` / `_whole(root)`: `shared.py`'s record of a read
+//!   ([`crate::shared::read_key`]).
 //!
 //! Each is a CPython builtin function object made from a static `PyMethodDef`; none is reachable
 //! from a script except through the Python wrappers that use them.
@@ -134,8 +136,35 @@ unsafe extern "C" fn fill(_: *mut ffi::PyObject, root: *mut ffi::PyObject) -> *m
     })
 }
 
+unsafe extern "C" fn key(
+    _: *mut ffi::PyObject,
+    args: *mut *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+) -> *mut ffi::PyObject {
+    wrap(|| {
+        if nargs != 2 {
+            // SAFETY: a live exception class.
+            return Err(PyErr::new(
+                unsafe { ffi::PyExc_TypeError },
+                "_key(root, key)",
+            ));
+        }
+        // SAFETY: CPython passes `nargs` live arguments.
+        let (root, key) = unsafe { (*args, *args.add(1)) };
+        crate::shared::read_key(root, key)?;
+        Ok(Obj::none())
+    })
+}
+
+unsafe extern "C" fn whole(_: *mut ffi::PyObject, root: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    wrap(|| {
+        crate::shared::read_whole(root)?;
+        Ok(Obj::none())
+    })
+}
+
 /// Static method definitions: CPython keeps a pointer to each for the function's lifetime.
-struct Defs([ffi::PyMethodDef; 4]);
+struct Defs([ffi::PyMethodDef; 6]);
 // SAFETY: the definitions are immutable after construction and the guest is single-threaded.
 unsafe impl Sync for Defs {}
 
@@ -167,6 +196,21 @@ static DEFS: Defs = Defs([
     ffi::PyMethodDef {
         ml_name: c"_fill".as_ptr(),
         ml_meth: ffi::PyMethodDefPointer { PyCFunction: fill },
+        ml_flags: ffi::METH_O,
+        ml_doc: std::ptr::null(),
+    },
+    // shared.py's `_key` and `_whole` (what a read of a root records), natively.
+    ffi::PyMethodDef {
+        ml_name: c"_key".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFast: key,
+        },
+        ml_flags: ffi::METH_FASTCALL,
+        ml_doc: std::ptr::null(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"_whole".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: whole },
         ml_flags: ffi::METH_O,
         ml_doc: std::ptr::null(),
     },

@@ -14,7 +14,7 @@ use bds_ipc::guest_side::{FetchError, RootCache, fetch_shared, hex, unhex};
 use pyo3_ffi as ffi;
 
 use crate::convert::Build;
-use crate::py::{Obj, PyErr, PyResult};
+use crate::py::{Obj, PyErr, PyResult, check};
 
 /// The classes of `shared.py`, taken from the bootstrap namespace at initialisation.
 #[derive(Clone)]
@@ -22,6 +22,8 @@ pub(crate) struct Classes {
     pub(crate) root: Obj,
     pub(crate) dict: Obj,
     pub(crate) list: Obj,
+    /// `_reads`, the set of `(root name, key | None)` a call read.
+    pub(crate) reads: Obj,
 }
 
 thread_local! {
@@ -29,9 +31,182 @@ thread_local! {
     static ROOTS: RefCell<RootCache<Obj>> = RefCell::new(RootCache::default());
 }
 
-pub(crate) fn install(classes: Classes) {
+/// Keeps the classes, and gives `SharedRoot` native `get`, `__getitem__` and `__contains__`
+/// (the reads of a key, which scripts make most): they record the read and answer as `dict`
+/// does, as the Python methods they replace do, without running Python.
+pub(crate) fn install(classes: Classes) -> PyResult<()> {
+    let root = classes.root.as_ptr();
     CLASSES.with(|c| *c.borrow_mut() = Some(classes));
+    // SAFETY: `root` is the `SharedRoot` type; a method descriptor keeps a pointer to its
+    // static definition.
+    unsafe {
+        if ffi::PyType_Check(root) == 0 {
+            return Err(type_error("SharedRoot is not a class".to_owned()));
+        }
+        for def in &METHODS.0 {
+            let d = Obj::owned(ffi::PyDescr_NewMethod(
+                root.cast(),
+                std::ptr::from_ref(def).cast_mut(),
+            ))?;
+            check(ffi::PyObject_SetAttrString(root, def.ml_name, d.as_ptr()))?;
+        }
+    }
+    Ok(())
 }
+
+/// Fills a pending root first: shared.py's `if root._pending: _fill(root)`.
+fn ensure_filled(root: &Obj) -> PyResult<()> {
+    let pending = root.getattr(c"_pending")?;
+    // SAFETY: a live object.
+    match unsafe { ffi::PyObject_IsTrue(pending.as_ptr()) } {
+        -1 => Err(PyErr::take()),
+        0 => Ok(()),
+        _ => fill(root),
+    }
+}
+
+fn record(root: &Obj, key: Option<&Obj>) -> PyResult<()> {
+    let reads = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.reads.clone()));
+    let Some(reads) = reads else {
+        return Err(runtime_error("shared data is not initialised".to_owned()));
+    };
+    let name = root.getattr(c"_name")?;
+    let entry = Obj::tuple(vec![name, key.cloned().unwrap_or_else(Obj::none)])?;
+    // SAFETY: `_reads` is a set; the entry is a tuple of hashable values.
+    check(unsafe { ffi::PySet_Add(reads.as_ptr(), entry.as_ptr()) })
+}
+
+/// shared.py's `_key(root, key)`: a read of one key (recorded by name when it is a `str`).
+pub(crate) fn read_key(root: *mut ffi::PyObject, key: *mut ffi::PyObject) -> PyResult<()> {
+    let (Some(root), Some(key)) = (Obj::borrowed(root), Obj::borrowed(key)) else {
+        return Err(PyErr::take());
+    };
+    ensure_filled(&root)?;
+    // SAFETY: a type check on a live object.
+    let named = unsafe { ffi::PyUnicode_Check(key.as_ptr()) } != 0;
+    record(&root, named.then_some(&key))
+}
+
+/// shared.py's `_whole(root)`: a read of the whole value.
+pub(crate) fn read_whole(root: *mut ffi::PyObject) -> PyResult<()> {
+    let Some(root) = Obj::borrowed(root) else {
+        return Err(PyErr::take());
+    };
+    ensure_filled(&root)?;
+    record(&root, None)
+}
+
+/// Runs `f`, turning `Err` into a raised exception and a null return.
+fn wrap(f: impl FnOnce() -> PyResult<Obj>) -> *mut ffi::PyObject {
+    match f() {
+        Ok(o) => o.into_ptr(),
+        Err(e) => {
+            e.restore();
+            std::ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn root_getitem(
+    root: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    wrap(|| {
+        read_key(root, key)?;
+        // SAFETY: `dict.__getitem__(root, key)`: the root is a dict.
+        unsafe {
+            let mapping = (*std::ptr::addr_of!(ffi::PyDict_Type)).tp_as_mapping;
+            match (*mapping).mp_subscript {
+                Some(get) => Obj::owned(get(root, key)),
+                None => Err(runtime_error("dict has no __getitem__".to_owned())),
+            }
+        }
+    })
+}
+
+unsafe extern "C" fn root_get(
+    root: *mut ffi::PyObject,
+    args: *mut *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+) -> *mut ffi::PyObject {
+    wrap(|| {
+        // The messages of the Python method this replaces (`def get(self, key, default=None, /)`).
+        if nargs == 0 {
+            return Err(type_error(
+                "SharedRoot.get() missing 1 required positional argument: 'key'".to_owned(),
+            ));
+        }
+        if nargs > 2 {
+            return Err(type_error(format!(
+                "SharedRoot.get() takes from 2 to 3 positional arguments but {} were given",
+                nargs + 1
+            )));
+        }
+        // SAFETY: CPython passes `nargs` live arguments.
+        let key = unsafe { *args };
+        read_key(root, key)?;
+        // SAFETY: `dict.get(root, key, default)`: the root is a dict; the item is borrowed.
+        unsafe {
+            let found = ffi::PyDict_GetItemWithError(root, key);
+            if !found.is_null() {
+                return Obj::borrowed(found).ok_or_else(PyErr::take);
+            }
+            if !ffi::PyErr_Occurred().is_null() {
+                return Err(PyErr::take());
+            }
+            Ok(if nargs == 2 {
+                Obj::borrowed(*args.add(1)).ok_or_else(PyErr::take)?
+            } else {
+                Obj::none()
+            })
+        }
+    })
+}
+
+unsafe extern "C" fn root_contains(
+    root: *mut ffi::PyObject,
+    key: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    wrap(|| {
+        read_key(root, key)?;
+        // SAFETY: `dict.__contains__(root, key)`: the root is a dict.
+        match unsafe { ffi::PyDict_Contains(root, key) } {
+            -1 => Err(PyErr::take()),
+            n => Ok(Obj::bool(n == 1)),
+        }
+    })
+}
+
+struct Methods([ffi::PyMethodDef; 3]);
+// SAFETY: the definitions are immutable and the guest is single-threaded.
+unsafe impl Sync for Methods {}
+
+static METHODS: Methods = Methods([
+    ffi::PyMethodDef {
+        ml_name: c"__getitem__".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: root_getitem,
+        },
+        ml_flags: ffi::METH_O,
+        ml_doc: std::ptr::null(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"get".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFast: root_get,
+        },
+        ml_flags: ffi::METH_FASTCALL,
+        ml_doc: std::ptr::null(),
+    },
+    ffi::PyMethodDef {
+        ml_name: c"__contains__".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: root_contains,
+        },
+        ml_flags: ffi::METH_O,
+        ml_doc: std::ptr::null(),
+    },
+]);
 
 fn runtime_error(message: String) -> PyErr {
     // SAFETY: a live exception class.
