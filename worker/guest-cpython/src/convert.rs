@@ -132,8 +132,43 @@ impl<'de> Visitor<'de> for Key<'_, '_> {
         f.write_str("a string")
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Obj, E> {
-        self.0.py(Obj::str(v))
+        self.0.py(key_str(v))
     }
+}
+
+/// Keys this long or shorter are kept, interned, for later contexts.
+const KEPT_KEY_BYTES: usize = 32;
+/// At most this many keys are kept (an instance reads its few context keys over and over).
+const KEPT_KEYS: usize = 512;
+
+thread_local! {
+    static KEYS: RefCell<std::collections::HashMap<Box<str>, Obj>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+/// A dict key: the same keys come in every call (`params`, `args`, `call`, `ordinal`…), so
+/// short ones are made once, interned (a script's `c["params"]` then finds the very object,
+/// its hash already computed) and reused, as CPython's `json` reuses keys within one document.
+fn key_str(v: &str) -> PyResult<Obj> {
+    if v.len() > KEPT_KEY_BYTES {
+        return Obj::str(v);
+    }
+    KEYS.with(|k| {
+        if let Some(o) = k.borrow().get(v) {
+            return Ok(o.clone());
+        }
+        let o = Obj::str(v)?;
+        let mut p = o.into_ptr();
+        // SAFETY: `p` is a new `str` we own; interning may swap it for the interned one,
+        // handing the reference over.
+        unsafe { ffi::PyUnicode_InternInPlace(&mut p) };
+        let o = Obj::owned(p)?;
+        let mut keys = k.borrow_mut();
+        if keys.len() < KEPT_KEYS {
+            keys.insert(v.into(), o.clone());
+        }
+        Ok(o)
+    })
 }
 
 impl<'de> DeserializeSeed<'de> for Value<'_, '_> {
