@@ -21,7 +21,7 @@
 
 use std::time::{Duration, Instant};
 
-use bds_benches::{Stats, bundled_macros, bundled_script, fmt};
+use bds_benches::{Stats, bundled_macros, bundled_script, fmt, rss_bytes};
 use bds_engine::{CallOptions, Guest, Pool, PoolConfig, Script};
 use serde_json::{Value, json};
 
@@ -89,6 +89,12 @@ fn main() {
             ratios.push(r);
             println!("| {name} | {} | {} | {r:.2}× |", fmt(pa), fmt(pb));
         }
+        let rss = |p: &Pool| p.worker_pids()[0].and_then(rss_bytes).unwrap_or(0) as f64 / 1e6;
+        println!(
+            "\nRSS of the worker after the runs: A {:.1} MB, B {:.1} MB",
+            rss(&a),
+            rss(&b)
+        );
         ratios.sort_by(f64::total_cmp);
         let geomean = (ratios.iter().map(|x| x.ln()).sum::<f64>() / ratios.len() as f64).exp();
         println!(

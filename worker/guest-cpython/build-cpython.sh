@@ -63,10 +63,10 @@ if [ ! -f Makefile ]; then
     # CPython's own cross-build settings for WASI; modules whose libraries the wasm sysroot lacks
     # (or that would reach outside the sandbox: sockets) are left out, so a host's zlib or uuid
     # headers found through clang's default include path cannot switch them on.
-    # -O3 and ThinLTO, as CPython's own release builds (`--with-lto`): the objects are LLVM
-    # bitcode, optimised across files when the guest crate links them (rust-lld reads clang-16's
-    # bitcode); ~4% faster than -O2 without LTO on the bundled macros (benches/profile.rs A/B).
-    # Bitcode objects hide the float layout configure looks for: wasm32 is little-endian.
+    # -O2 without LTO: -O3 with ThinLTO (bitcode objects, optimised when the guest crate links
+    # them) measured within noise of it on the bundled macros (benches/profile.rs A/B, ±3% in
+    # two runs), took ~2 more minutes to link, and nearly doubled a worker's RSS with 24
+    # scripts loaded (271 → 440–560 MB).
     CONFIG_SITE="$SRC/Python-3.11.2/Tools/wasm/config.site-wasm32-wasi" \
     PKG_CONFIG=false \
     py_cv_module_zlib=n/a py_cv_module__lzma=n/a py_cv_module__bz2=n/a py_cv_module__uuid=n/a \
@@ -74,12 +74,12 @@ if [ ! -f Makefile ]; then
     py_cv_module__ssl=n/a py_cv_module__hashlib=n/a py_cv_module__ctypes=n/a \
     py_cv_module_readline=n/a py_cv_module__curses=n/a py_cv_module__curses_panel=n/a \
     py_cv_module__dbm=n/a py_cv_module__gdbm=n/a py_cv_module__tkinter=n/a \
-    ac_cv_header_zlib_h=no ax_cv_c_float_words_bigendian=no \
+    ac_cv_header_zlib_h=no \
     "$SRC/Python-3.11.2/configure" --host=wasm32-unknown-wasi --build=x86_64-pc-linux-gnu \
         --with-build-python="$BUILD_PYTHON" --with-pymalloc --disable-ipv6 --disable-test-modules \
         CC="clang-16 --target=wasm32-wasi" CPP="clang-16 --target=wasm32-wasi -E" \
         AR=llvm-ar-16 RANLIB=llvm-ranlib-16 \
-        CFLAGS="-O3 -flto=thin" CFLAGS_NODIST="-Wno-error=int-conversion" > configure.log 2>&1 \
+        CFLAGS="-O2" CFLAGS_NODIST="-Wno-error=int-conversion" > configure.log 2>&1 \
         || { tail -30 configure.log >&2; exit 1; }
 fi
 make -j"$(nproc)" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \

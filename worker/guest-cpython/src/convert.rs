@@ -142,8 +142,8 @@ const KEPT_KEY_BYTES: usize = 32;
 const KEPT_KEYS: usize = 512;
 
 thread_local! {
-    static KEYS: RefCell<std::collections::HashMap<Box<str>, Obj>> =
-        RefCell::new(std::collections::HashMap::new());
+    static KEYS: RefCell<rustc_hash::FxHashMap<Box<str>, Obj>> =
+        RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// A dict key: the same keys come in every call (`params`, `args`, `call`, `ordinal`…), so
