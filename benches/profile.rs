@@ -9,7 +9,8 @@
 //! perf report --no-children
 //! ```
 //!
-//! `BDS_PROFILE` names a bundled macro (its first golden case is the context) or `one-line`;
+//! `BDS_PROFILE` names a bundled macro (its first golden case is the context), `one-line` or
+//! `toc200` (`toc` over 200 headings);
 //! `BDS_PROFILE_SECONDS` (default 20) is how long it loops. It prints the median time inside
 //! the worker every second.
 //!
@@ -105,7 +106,11 @@ fn main() {
         return;
     }
 
-    let what = only.unwrap_or_else(|| "tabs".to_owned());
+    // `cargo bench` (and so `make bench`) runs every bench: this one only works when asked.
+    let Some(what) = only else {
+        println!("profile: set BDS_PROFILE=<macro> (a loop for perf) or BDS_PROFILE_AB=<guest.wasm>");
+        return;
+    };
     let seconds: u64 = std::env::var("BDS_PROFILE_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())

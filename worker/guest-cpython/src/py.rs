@@ -359,8 +359,16 @@ thread_local! {
 /// The interned `str` of a name the guest uses on every call (attribute and dict keys).
 pub(crate) fn interned(name: &'static CStr) -> PyResult<Obj> {
     INTERNED.with(|t| {
-        if let Some((_, o)) = t.borrow().iter().find(|(n, _)| *n == name) {
-            return Ok(o.clone());
+        // By address first: each call site passes its own literal, so this finds it at once.
+        let found = {
+            let t = t.borrow();
+            t.iter()
+                .find(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()))
+                .or_else(|| t.iter().find(|(n, _)| *n == name))
+                .map(|(_, o)| o.clone())
+        };
+        if let Some(o) = found {
+            return Ok(o);
         }
         // SAFETY: a NUL-terminated name.
         let o = Obj::owned(unsafe { ffi::PyUnicode_InternFromString(name.as_ptr()) })?;

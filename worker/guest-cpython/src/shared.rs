@@ -36,6 +36,12 @@ thread_local! {
 /// does, as the Python methods they replace do, without running Python.
 pub(crate) fn install(classes: Classes) -> PyResult<()> {
     let root = classes.root.as_ptr();
+    let slots = Slots {
+        name: slot_offset(&classes.root, c"_name")?,
+        key: slot_offset(&classes.root, c"_key")?,
+        pending: slot_offset(&classes.root, c"_pending")?,
+    };
+    SLOTS.with(|s| s.set(Some(slots)));
     CLASSES.with(|c| *c.borrow_mut() = Some(classes));
     // SAFETY: `root` is the `SharedRoot` type; a method descriptor keeps a pointer to its
     // static definition.
@@ -54,9 +60,74 @@ pub(crate) fn install(classes: Classes) -> PyResult<()> {
     Ok(())
 }
 
+/// Where `SharedRoot`'s three `__slots__` sit in its instances (and its subclasses'), read
+/// from their member descriptors once: the guest reads and writes them there, whatever a script
+/// later does to the class's attributes.
+#[derive(Clone, Copy)]
+struct Slots {
+    name: ffi::Py_ssize_t,
+    key: ffi::Py_ssize_t,
+    pending: ffi::Py_ssize_t,
+}
+
+thread_local! {
+    static SLOTS: std::cell::Cell<Option<Slots>> = const { std::cell::Cell::new(None) };
+}
+
+fn slot_offset(cls: &Obj, name: &'static std::ffi::CStr) -> PyResult<ffi::Py_ssize_t> {
+    // SAFETY: `cls` is a type; its namespace is a dict; the descriptor is checked to be a member
+    // descriptor (an object slot) before its definition is read.
+    unsafe {
+        let dict = (*cls.as_ptr().cast::<ffi::PyTypeObject>()).tp_dict;
+        let d = ffi::PyDict_GetItemString(dict, name.as_ptr());
+        if d.is_null()
+            || ffi::Py_TYPE(d) != std::ptr::addr_of_mut!(ffi::PyMemberDescr_Type)
+            || (*(*d.cast::<ffi::PyMemberDescrObject>()).d_member).type_code != ffi::Py_T_OBJECT_EX
+        {
+            return Err(type_error(format!("SharedRoot has no slot {name:?}")));
+        }
+        Ok((*(*d.cast::<ffi::PyMemberDescrObject>()).d_member).offset)
+    }
+}
+
+/// The offsets, once `root` is checked to be a `SharedRoot` (or a subclass).
+fn slots_of(root: *mut ffi::PyObject) -> PyResult<Slots> {
+    let slots = SLOTS.with(std::cell::Cell::get);
+    let cls = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.root.as_ptr()));
+    match (slots, cls) {
+        // SAFETY: a type check of a live object against a type.
+        (Some(slots), Some(cls)) if unsafe { ffi::PyObject_TypeCheck(root, cls.cast()) } != 0 => {
+            Ok(slots)
+        }
+        _ => Err(type_error("not a shared root".to_owned())),
+    }
+}
+
+/// The value in the slot at `offset` of `root` (`None` when unset).
+fn slot(root: *mut ffi::PyObject, offset: ffi::Py_ssize_t) -> Option<Obj> {
+    // SAFETY: `root` is an instance whose layout has an object slot at `offset` (checked by
+    // `slots_of`).
+    Obj::borrowed(unsafe { *root.cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>() })
+}
+
+/// Puts `value` in the slot at `offset` of `root`, dropping what was there.
+fn set_slot(root: &Obj, offset: ffi::Py_ssize_t, value: Obj) {
+    // SAFETY: as in `slot`; the slot owns one reference, handed over here.
+    unsafe {
+        let p = root.as_ptr().cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>();
+        let old = std::mem::replace(&mut *p, value.into_ptr());
+        ffi::Py_XDECREF(old);
+    }
+}
+
 /// Fills a pending root first: shared.py's `if root._pending: _fill(root)`.
 fn ensure_filled(root: &Obj) -> PyResult<()> {
-    let pending = root.getattr(c"_pending")?;
+    let slots = slots_of(root.as_ptr())?;
+    // An unset slot (a root a script made itself) raises what reading the attribute raises.
+    let pending = match slot(root.as_ptr(), slots.pending) {
+        Some(p) => p,
+        None => root.getattr(c"_pending")?,
+    };
     // SAFETY: a live object.
     match unsafe { ffi::PyObject_IsTrue(pending.as_ptr()) } {
         -1 => Err(PyErr::take()),
@@ -70,7 +141,11 @@ fn record(root: &Obj, key: Option<&Obj>) -> PyResult<()> {
     let Some(reads) = reads else {
         return Err(runtime_error("shared data is not initialised".to_owned()));
     };
-    let name = root.getattr(c"_name")?;
+    let slots = slots_of(root.as_ptr())?;
+    let name = match slot(root.as_ptr(), slots.name) {
+        Some(n) => n,
+        None => root.getattr(c"_name")?,
+    };
     let entry = Obj::tuple(vec![name, key.cloned().unwrap_or_else(Obj::none)])?;
     // SAFETY: `_reads` is a set; the entry is a tuple of hashable values.
     check(unsafe { ffi::PySet_Add(reads.as_ptr(), entry.as_ptr()) })
@@ -259,9 +334,10 @@ pub(crate) fn roots_for(refs: &[SharedRef]) -> PyResult<Vec<Obj>> {
 fn new_root(cls: &Obj, name: &str, key: &str, pending: bool) -> PyResult<Obj> {
     // `SharedRoot()` without running Python: `dict.__new__(SharedRoot)`, then its slots.
     let obj = Obj::new_empty(cls, std::ptr::addr_of_mut!(ffi::PyDict_Type))?;
-    obj.setattr(c"_name", &Obj::str(name)?)?;
-    obj.setattr(c"_key", &Obj::str(key)?)?;
-    obj.setattr(c"_pending", &Obj::bool(pending))?;
+    let slots = slots_of(obj.as_ptr())?;
+    set_slot(&obj, slots.name, Obj::str(name)?);
+    set_slot(&obj, slots.key, Obj::str(key)?);
+    set_slot(&obj, slots.pending, Obj::bool(pending));
     Ok(obj)
 }
 
