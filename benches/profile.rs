@@ -108,7 +108,9 @@ fn main() {
 
     // `cargo bench` (and so `make bench`) runs every bench: this one only works when asked.
     let Some(what) = only else {
-        println!("profile: set BDS_PROFILE=<macro> (a loop for perf) or BDS_PROFILE_AB=<guest.wasm>");
+        println!(
+            "profile: set BDS_PROFILE=<macro> (a loop for perf) or BDS_PROFILE_AB=<guest.wasm>"
+        );
         return;
     };
     let seconds: u64 = std::env::var("BDS_PROFILE_SECONDS")
