@@ -38,6 +38,12 @@ fn pool(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> Pool {
 }
 
 fn workload(what: &str) -> (Script, Value) {
+    if what == "toc200" {
+        return (
+            bundled_script("toc.py"),
+            json!({"abi": 1, "params": {"depth": 3}, "post": {"content": bds_benches::post_with_headings(200)}}),
+        );
+    }
     if what == "one-line" {
         return (
             Script::new("oneline.py", bds_benches::ONE_LINE),
@@ -117,14 +123,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let (script, ctx) = if what == "toc200" {
-        (
-            bundled_script("toc.py"),
-            json!({"abi": 1, "params": {"depth": 3}, "post": {"content": bds_benches::post_with_headings(200)}}),
-        )
-    } else {
-        workload(&what)
-    };
+    let (script, ctx) = workload(&what);
     let p = pool(guest, None, cache.path());
     p.call(&script, &ctx, &opts).expect("the workload runs");
     println!("{what} on {guest:?}: looping for {seconds} s");

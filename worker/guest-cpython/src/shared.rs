@@ -107,14 +107,23 @@ fn slots_of(root: *mut ffi::PyObject) -> PyResult<Slots> {
 fn slot(root: *mut ffi::PyObject, offset: ffi::Py_ssize_t) -> Option<Obj> {
     // SAFETY: `root` is an instance whose layout has an object slot at `offset` (checked by
     // `slots_of`).
-    Obj::borrowed(unsafe { *root.cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>() })
+    Obj::borrowed(unsafe {
+        *root
+            .cast::<u8>()
+            .offset(offset)
+            .cast::<*mut ffi::PyObject>()
+    })
 }
 
 /// Puts `value` in the slot at `offset` of `root`, dropping what was there.
 fn set_slot(root: &Obj, offset: ffi::Py_ssize_t, value: Obj) {
     // SAFETY: as in `slot`; the slot owns one reference, handed over here.
     unsafe {
-        let p = root.as_ptr().cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>();
+        let p = root
+            .as_ptr()
+            .cast::<u8>()
+            .offset(offset)
+            .cast::<*mut ffi::PyObject>();
         let old = std::mem::replace(&mut *p, value.into_ptr());
         ffi::Py_XDECREF(old);
     }
