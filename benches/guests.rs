@@ -14,27 +14,13 @@
 use std::time::{Duration, Instant};
 
 use bds_benches::{
-    CPython, ONE_LINE, Stats, bundled_macros, bundled_script, fmt, post_with_headings, rss_bytes,
+    CPython, ONE_LINE, Stats, bundled_macros, bundled_script, fmt, geomean, guest_config,
+    post_with_headings, rss_bytes,
 };
-use bds_engine::{CallOptions, ErrorKind, Guest, Limits, Pool, PoolConfig, Script};
+use bds_engine::{CallOptions, ErrorKind, Guest, Limits, Pool, Script};
 use serde_json::{Value, json};
 
 const SPIN: &str = "def render(c):\n    while True: pass\n";
-
-fn config(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> PoolConfig {
-    let mut config = PoolConfig::default()
-        .workers(1)
-        .cache_dir(cache)
-        .guest(guest);
-    if let Some(p) = path {
-        config = config.guest_path(p);
-    }
-    config
-}
-
-fn geomean(xs: &[f64]) -> f64 {
-    (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp()
-}
 
 fn main() {
     let a_path = std::env::var("BDS_GUEST_A").ok();
@@ -42,10 +28,18 @@ fn main() {
     let quick = std::env::var_os("BDS_BENCH_QUICK").is_some();
     let blocks = if quick { 3 } else { 12 };
     let cache = tempfile::tempdir().expect("tempdir");
-    let rp = Pool::new(config(Guest::RustPython, a_path.as_deref(), cache.path()))
-        .expect("the RustPython pool starts (run `make build` first)");
-    let cp = Pool::new(config(Guest::CPython, b_path.as_deref(), cache.path()))
-        .expect("the CPython pool starts (run `make build` first)");
+    let rp = Pool::new(guest_config(
+        Guest::RustPython,
+        a_path.as_deref(),
+        cache.path(),
+    ))
+    .expect("the RustPython pool starts (run `make build` first)");
+    let cp = Pool::new(guest_config(
+        Guest::CPython,
+        b_path.as_deref(),
+        cache.path(),
+    ))
+    .expect("the CPython pool starts (run `make build` first)");
     let mut py = CPython::start();
     let opts = CallOptions::default();
 
@@ -219,7 +213,7 @@ fn main() {
             .enumerate()
         {
             let t = Instant::now();
-            let p = Pool::new(config(kind, path.as_deref(), cache.path())).expect("pool");
+            let p = Pool::new(guest_config(kind, path.as_deref(), cache.path())).expect("pool");
             p.call(&kbd, &kbd_ctx, &opts).expect("first call");
             cold[i].push(t.elapsed());
             let e = p.call(&spin, &json!({}), &spin_opts).expect_err("spins");

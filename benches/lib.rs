@@ -265,3 +265,25 @@ pub fn bundled_macros() -> Vec<(String, bds_engine::Script, Value)> {
     }
     out
 }
+
+/// A one-worker pool of `guest` (built from `path` when given), its compiled guest cached in
+/// `cache`.
+pub fn guest_config(
+    guest: bds_engine::Guest,
+    path: Option<&str>,
+    cache: &std::path::Path,
+) -> bds_engine::PoolConfig {
+    let mut config = bds_engine::PoolConfig::default()
+        .workers(1)
+        .cache_dir(cache)
+        .guest(guest);
+    if let Some(p) = path {
+        config = config.guest_path(p);
+    }
+    config
+}
+
+/// The geometric mean of ratios.
+pub fn geomean(xs: &[f64]) -> f64 {
+    (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp()
+}

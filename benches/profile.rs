@@ -22,19 +22,12 @@
 
 use std::time::{Duration, Instant};
 
-use bds_benches::{Stats, bundled_macros, bundled_script, fmt, rss_bytes};
-use bds_engine::{CallOptions, Guest, Pool, PoolConfig, Script};
+use bds_benches::{Stats, bundled_macros, bundled_script, fmt, geomean, guest_config, rss_bytes};
+use bds_engine::{CallOptions, Guest, Pool, Script};
 use serde_json::{Value, json};
 
 fn pool(guest: Guest, path: Option<&str>, cache: &std::path::Path) -> Pool {
-    let mut config = PoolConfig::default()
-        .workers(1)
-        .cache_dir(cache)
-        .guest(guest);
-    if let Some(p) = path {
-        config = config.guest_path(p);
-    }
-    Pool::new(config).expect("the pool starts (run `make build` first)")
+    Pool::new(guest_config(guest, path, cache)).expect("the pool starts (run `make build` first)")
 }
 
 fn workload(what: &str) -> (Script, Value) {
@@ -103,10 +96,10 @@ fn main() {
             rss(&b)
         );
         ratios.sort_by(f64::total_cmp);
-        let geomean = (ratios.iter().map(|x| x.ln()).sum::<f64>() / ratios.len() as f64).exp();
         println!(
-            "\nB ÷ A over {} workloads: geomean {geomean:.3}×, median {:.3}×",
+            "\nB ÷ A over {} workloads: geomean {:.3}×, median {:.3}×",
             ratios.len(),
+            geomean(&ratios),
             ratios[ratios.len() / 2]
         );
         return;
