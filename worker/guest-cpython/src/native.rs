@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use pyo3_ffi as ffi;
 
-use crate::py::{Obj, PyErr, PyResult};
+use crate::py::{MethodDefs, Obj, PyErr, PyResult, wrap};
 
 static STDLIB: &[u8] = include_bytes!(env!("BDS_STDLIB_BIN"));
 
@@ -40,17 +40,6 @@ fn parse(b: &'static [u8]) -> Option<HashMap<&'static str, (u8, &'static [u8])>>
         rest = r;
     }
     rest.is_empty().then_some(out)
-}
-
-/// Runs `f`, turning `Err` into a raised exception and a null return.
-fn wrap(f: impl FnOnce() -> PyResult<Obj>) -> *mut ffi::PyObject {
-    match f() {
-        Ok(o) => o.into_ptr(),
-        Err(e) => {
-            e.restore();
-            std::ptr::null_mut()
-        }
-    }
 }
 
 fn arg(args: *mut ffi::PyObject, i: isize) -> Option<Obj> {
@@ -163,12 +152,7 @@ unsafe extern "C" fn whole(_: *mut ffi::PyObject, root: *mut ffi::PyObject) -> *
     })
 }
 
-/// Static method definitions: CPython keeps a pointer to each for the function's lifetime.
-struct Defs([ffi::PyMethodDef; 6]);
-// SAFETY: the definitions are immutable after construction and the guest is single-threaded.
-unsafe impl Sync for Defs {}
-
-static DEFS: Defs = Defs([
+static DEFS: MethodDefs<6> = MethodDefs([
     ffi::PyMethodDef {
         ml_name: c"_stdlib_kind".as_ptr(),
         ml_meth: ffi::PyMethodDefPointer {

@@ -392,6 +392,22 @@ pub(crate) fn next(it: &Obj) -> PyResult<Option<Obj>> {
     }
 }
 
+/// Runs a native function's body, turning `Err` into a raised exception and a null return.
+pub(crate) fn wrap(f: impl FnOnce() -> PyResult<Obj>) -> *mut ffi::PyObject {
+    match f() {
+        Ok(o) => o.into_ptr(),
+        Err(e) => {
+            e.restore();
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Static method definitions: CPython keeps a pointer to each for the function's lifetime.
+pub(crate) struct MethodDefs<const N: usize>(pub(crate) [ffi::PyMethodDef; N]);
+// SAFETY: the definitions are immutable after construction and the guest is single-threaded.
+unsafe impl<const N: usize> Sync for MethodDefs<N> {}
+
 /// `-1` from the C API means an exception is set.
 pub(crate) fn check(status: i32) -> PyResult<()> {
     if status < 0 {

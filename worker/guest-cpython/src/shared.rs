@@ -14,7 +14,7 @@ use bds_ipc::guest_side::{FetchError, RootCache, fetch_shared, hex, unhex};
 use pyo3_ffi as ffi;
 
 use crate::convert::Build;
-use crate::py::{Obj, PyErr, PyResult, check};
+use crate::py::{MethodDefs, Obj, PyErr, PyResult, check, wrap};
 
 /// The classes of `shared.py`, taken from the bootstrap namespace at initialisation.
 #[derive(Clone)]
@@ -129,28 +129,26 @@ fn set_slot(root: &Obj, offset: ffi::Py_ssize_t, value: Obj) {
     }
 }
 
-/// Fills a pending root first: shared.py's `if root._pending: _fill(root)`.
-fn ensure_filled(root: &Obj) -> PyResult<()> {
+/// A read of `root` (of `key`, or of the whole value for `None`), as shared.py's `_key` and
+/// `_whole` do it: a pending root is filled first (`if root._pending: _fill(root)`), then
+/// `(root._name, key)` goes into `_reads`. An unset slot (a root a script made itself) raises
+/// what reading the attribute raises.
+fn read(root: &Obj, key: Option<&Obj>) -> PyResult<()> {
     let slots = slots_of(root.as_ptr())?;
-    // An unset slot (a root a script made itself) raises what reading the attribute raises.
     let pending = match slot(root.as_ptr(), slots.pending) {
         Some(p) => p,
         None => root.getattr(c"_pending")?,
     };
     // SAFETY: a live object.
     match unsafe { ffi::PyObject_IsTrue(pending.as_ptr()) } {
-        -1 => Err(PyErr::take()),
-        0 => Ok(()),
-        _ => fill(root),
+        -1 => return Err(PyErr::take()),
+        0 => {}
+        _ => fill(root)?,
     }
-}
-
-fn record(root: &Obj, key: Option<&Obj>) -> PyResult<()> {
     let reads = CLASSES.with(|c| c.borrow().as_ref().map(|c| c.reads.clone()));
     let Some(reads) = reads else {
         return Err(runtime_error("shared data is not initialised".to_owned()));
     };
-    let slots = slots_of(root.as_ptr())?;
     let name = match slot(root.as_ptr(), slots.name) {
         Some(n) => n,
         None => root.getattr(c"_name")?,
@@ -165,10 +163,9 @@ pub(crate) fn read_key(root: *mut ffi::PyObject, key: *mut ffi::PyObject) -> PyR
     let (Some(root), Some(key)) = (Obj::borrowed(root), Obj::borrowed(key)) else {
         return Err(PyErr::take());
     };
-    ensure_filled(&root)?;
     // SAFETY: a type check on a live object.
     let named = unsafe { ffi::PyUnicode_Check(key.as_ptr()) } != 0;
-    record(&root, named.then_some(&key))
+    read(&root, named.then_some(&key))
 }
 
 /// shared.py's `_whole(root)`: a read of the whole value.
@@ -176,19 +173,7 @@ pub(crate) fn read_whole(root: *mut ffi::PyObject) -> PyResult<()> {
     let Some(root) = Obj::borrowed(root) else {
         return Err(PyErr::take());
     };
-    ensure_filled(&root)?;
-    record(&root, None)
-}
-
-/// Runs `f`, turning `Err` into a raised exception and a null return.
-fn wrap(f: impl FnOnce() -> PyResult<Obj>) -> *mut ffi::PyObject {
-    match f() {
-        Ok(o) => o.into_ptr(),
-        Err(e) => {
-            e.restore();
-            std::ptr::null_mut()
-        }
-    }
+    read(&root, None)
 }
 
 unsafe extern "C" fn root_getitem(
@@ -261,11 +246,7 @@ unsafe extern "C" fn root_contains(
     })
 }
 
-struct Methods([ffi::PyMethodDef; 3]);
-// SAFETY: the definitions are immutable and the guest is single-threaded.
-unsafe impl Sync for Methods {}
-
-static METHODS: Methods = Methods([
+static METHODS: MethodDefs<3> = MethodDefs([
     ffi::PyMethodDef {
         ml_name: c"__getitem__".as_ptr(),
         ml_meth: ffi::PyMethodDefPointer {
