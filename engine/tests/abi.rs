@@ -298,3 +298,71 @@ def render(c):
         })
     );
 }
+
+/// What CPython makes of `source`'s `render` given the context `text`, read with `json.loads`
+/// (as `fixtures/oracle.py` reads contexts): the result, or the exception's type and message.
+fn cpython(source: &str, text: &str) -> serde_json::Value {
+    let program = "import json, sys\nns = {}\nexec(sys.argv[1], ns)\ntry:\n    out = {'ok': ns['render'](json.loads(sys.argv[2]))}\nexcept Exception as e:\n    out = {'error': [type(e).__name__, str(e)]}\nprint(json.dumps(out))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", program, source, text])
+        .output()
+        .expect("python3 (CPython is the oracle)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Numbers in a context are read as CPython's `json` reads them: an integer of any size is an
+/// `int` with every digit (`-0` is `0`), anything with a fraction or an exponent a correctly
+/// rounded `float` (`1e400` is `inf`, `2e-400` is `0.0`). Each way a value comes in: the
+/// context itself, `call` (a read-only root) and `post` (a shared root). CPython, reading the
+/// same text, is the oracle.
+#[test]
+fn context_numbers_are_read_as_cpython_reads_them() {
+    let numbers = "[18446744073709551616, -9223372036854775809, 100000000000000000000000000000, \
+        -0, 0, 9223372036854775807, -9223372036854775808, -0.0, 1.0, 0.1, 1e-7, 1E5, 2.5e+3, \
+        1.5e300, 1e400, -1e400, 123456789012345678901234.5, 9007199254740993.0, 4.9e-324, 2e-400]";
+    let text = format!(
+        r#"{{"abi": 1, "params": {{"n": {numbers}}}, "call": {{"n": {numbers}}}, "post": {{"n": {numbers}}}}}"#
+    );
+    let source = "def render(c):\n    def show(v):\n        return [[type(x).__name__, repr(x)] for x in v]\n    return {'params': show(c['params']['n']), 'call': show(c['call']['n']), 'post': show(c['post']['n'])}\n";
+    let expected = cpython(source, &text);
+    let context: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let out = call_as_rendered(
+        &pool(1),
+        &script("numbers.py", source),
+        &context,
+        &CallOptions::default(),
+    )
+    .expect("the numbers are read");
+    assert_eq!(json!({"ok": out.value}), expected);
+}
+
+/// An integer past CPython's 4,300-digit limit for reading one from text is refused as
+/// CPython's `json.loads` refuses it: a `ValueError`, before the script runs.
+#[test]
+fn a_context_integer_past_the_digit_limit_is_a_value_error() {
+    let big = "7".repeat(4301);
+    let text = format!(r#"{{"abi": 1, "params": {{"n": [{big}]}}}}"#);
+    let source = "def render(c):\n    return {'n': len(str(c['params']['n'][0]))}\n";
+    let expected = cpython(source, &text);
+    let context: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let e = pool(1)
+        .call(&script("big.py", source), &context, &CallOptions::default())
+        .unwrap_err();
+    assert_eq!(json!({"error": [e.exc_type, e.message]}), expected, "{e:?}");
+    assert_eq!(e.kind, ErrorKind::Runtime);
+    // Within the limit, every digit arrives.
+    let ok = format!(r#"{{"abi": 1, "params": {{"n": [{}]}}}}"#, "7".repeat(4300));
+    let out = pool(1)
+        .call(
+            &script("big.py", source),
+            &serde_json::from_str(&ok).unwrap(),
+            &CallOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(out.value["n"], 4300);
+}

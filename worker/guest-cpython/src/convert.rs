@@ -1,7 +1,8 @@
 //! JSON ⇄ Python in the CPython guest, natively, with the RustPython guest's rules.
 //!
 //! In: JSON text straight into Python objects, one pass (serde's visitor builds them as it
-//! reads); integers within 64 bits become `int`, any other number `float`.
+//! reads), numbers as CPython's `json` reads them: an integer of any size is an `int` (`-0` is
+//! `0`), anything with a fraction or an exponent a `float` (see [`number`]).
 //! Out: a result is checked as it is written: a `dict` at the top, `str` keys, finite floats,
 //! integers of at most 4,300 digits (written exactly), nesting and size within the call's limits. A check that fails names
 //! the path of the value (`result['items'][3]`).
@@ -99,16 +100,92 @@ impl<'a> Build<'a> {
         }
     }
 
-    /// Reads a JSON object's entries into `d` (a dict or a subclass; its own methods not run).
-    fn entries<'de, A: MapAccess<'de>>(&self, d: &Obj, map: &mut A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key_seed(Key(self))? {
+    /// Reads a JSON object's entries into `d` (a dict or a subclass; its own methods not run),
+    /// from `key`, the first key (already read by [`first`]), on.
+    fn entries<'de, A: MapAccess<'de>>(
+        &self,
+        d: &Obj,
+        mut key: Option<Obj>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        while let Some(k) = key {
             let value = map.next_value_seed(Value(self))?;
             // SAFETY: `d` is a dict and both objects live.
-            if unsafe { ffi::PyDict_SetItem(d.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
+            if unsafe { ffi::PyDict_SetItem(d.as_ptr(), k.as_ptr(), value.as_ptr()) } < 0 {
                 return Err(self.fail(PyErr::take()));
             }
+            key = map.next_key_seed(Key(self))?;
         }
         Ok(())
+    }
+}
+
+/// The key serde_json (with `arbitrary_precision`) hands a number under when it keeps the
+/// number's text: `visit_map` with this one key, whose value is the text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// What a `visit_map` finds first: an object's first key, or a number kept as text.
+enum First {
+    Key(Obj),
+    Number(Obj),
+}
+
+/// Reads the first key of a map: `None` for an empty object, [`First::Number`] (already
+/// read and made) when the map is serde's wrapper of a number's text.
+fn first<'de, A: MapAccess<'de>>(
+    build: &Build<'_>,
+    map: &mut A,
+) -> Result<Option<First>, A::Error> {
+    struct FirstKey<'b, 'a>(&'b Build<'a>);
+    impl<'de> DeserializeSeed<'de> for FirstKey<'_, '_> {
+        type Value = Option<Obj>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Obj>, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de> Visitor<'de> for FirstKey<'_, '_> {
+        type Value = Option<Obj>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<Obj>, E> {
+            if v == NUMBER_TOKEN {
+                return Ok(None);
+            }
+            self.0.py(key_str(v)).map(Some)
+        }
+    }
+    Ok(match map.next_key_seed(FirstKey(build))? {
+        None => None,
+        Some(Some(key)) => Some(First::Key(key)),
+        Some(None) => {
+            let text: String = map.next_value()?;
+            Some(First::Number(build.py(number(&text))?))
+        }
+    })
+}
+
+/// A JSON number serde kept as text (an integer beyond 64 bits, `-0`, or any number with a
+/// fraction or an exponent), made as CPython's `json` makes it: digits alone with
+/// `PyLong_FromString` (so under the same 4,300-digit limit, a `ValueError` past it), anything
+/// else with `PyOS_string_to_double` (correctly rounded; `1e400` is `inf`, as in CPython).
+fn number(text: &str) -> PyResult<Obj> {
+    let mut c = Vec::with_capacity(text.len() + 1);
+    c.extend_from_slice(text.as_bytes());
+    c.push(0);
+    let p = c.as_ptr().cast::<std::ffi::c_char>();
+    if text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        // SAFETY: a NUL-terminated buffer; no end pointer asked for, no overflow exception.
+        let v =
+            unsafe { ffi::PyOS_string_to_double(p, std::ptr::null_mut(), std::ptr::null_mut()) };
+        // SAFETY: reading the error indicator.
+        if v == -1.0 && !unsafe { ffi::PyErr_Occurred() }.is_null() {
+            return Err(PyErr::take());
+        }
+        Obj::float(v)
+    } else {
+        // SAFETY: a NUL-terminated buffer of digits (and a sign), base 10.
+        Obj::owned(unsafe { ffi::PyLong_FromString(p, std::ptr::null_mut(), 10) })
     }
 }
 
@@ -213,8 +290,13 @@ impl<'de> Visitor<'de> for Value<'_, '_> {
         Ok(list)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Obj, A::Error> {
+        let key = match first(self.0, &mut map)? {
+            Some(First::Number(n)) => return Ok(n),
+            Some(First::Key(k)) => Some(k),
+            None => None,
+        };
         let d = self.0.py(self.0.dict())?;
-        self.0.entries(&d, &mut map)?;
+        self.0.entries(&d, key, &mut map)?;
         Ok(d)
     }
 }
@@ -233,7 +315,12 @@ pub(crate) fn fill_from(
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-            self.0.entries(self.1, &mut map)?;
+            let key = match first(self.0, &mut map)? {
+                Some(First::Number(_)) => return Ok(false),
+                Some(First::Key(k)) => Some(k),
+                None => None,
+            };
+            self.0.entries(self.1, key, &mut map)?;
             Ok(true)
         }
         not_an_object!(bool, false);
@@ -265,8 +352,13 @@ impl<'de> Visitor<'de> for CallValue<'_, '_> {
         f.write_str("a JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Obj, bool), A::Error> {
+        let key = match first(self.frozen, &mut map)? {
+            Some(First::Number(n)) => return Ok((n, false)),
+            Some(First::Key(k)) => Some(k),
+            None => None,
+        };
         let root = self.frozen.py(crate::shared::call_root(self.name))?;
-        self.frozen.entries(&root, &mut map)?;
+        self.frozen.entries(&root, key, &mut map)?;
         Ok((root, true))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(Obj, bool), A::Error> {
@@ -321,9 +413,14 @@ pub(crate) fn context(
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut next = match first(self.plain, &mut map)? {
+                Some(First::Number(_)) => return Ok(None),
+                Some(First::Key(k)) => Some(k),
+                None => None,
+            };
             let d = self.plain.py(Obj::dict())?;
             let mut found = None;
-            while let Some(key) = map.next_key_seed(Key(self.plain))? {
+            while let Some(key) = next.take() {
                 let value = if key.to_str() == Some(self.root) {
                     let (v, is_root) = map.next_value_seed(CallValue {
                         plain: self.plain,
@@ -339,6 +436,7 @@ pub(crate) fn context(
                 if unsafe { ffi::PyDict_SetItem(d.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
                     return Err(self.plain.fail(PyErr::take()));
                 }
+                next = map.next_key_seed(Key(self.plain))?;
             }
             Ok(Some(Context {
                 dict: d,

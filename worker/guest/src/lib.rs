@@ -27,7 +27,9 @@ use rustpython_vm::builtins::{
     PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PySet, PyStr, PyTuple,
 };
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, Settings, VirtualMachine};
+use rustpython_vm::{
+    AsObject, Interpreter, PyObjectRef, PyRef, PyResult, Settings, VirtualMachine,
+};
 
 mod convert;
 mod markdown;
@@ -297,11 +299,20 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
         let (arg, call_meta) = match convert::context(vm, &req.context, CALL) {
             Ok(Some(parts)) => parts,
             Ok(None) => return fail(ErrorKind::AbiViolation, "the context must be a JSON object"),
-            Err(e) => {
+            Err(convert::ContextError::Json(e)) => {
                 return fail(
                     ErrorKind::AbiViolation,
                     format!("the context is not JSON: {e}"),
                 );
+            }
+            Err(convert::ContextError::Python(e)) => {
+                return GuestOutcome {
+                    result: Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
+                    stdout: String::new(),
+                    stdout_truncated: false,
+                    reads: Vec::new(),
+                    warnings: Vec::new(),
+                };
             }
         };
         let func = match module.get_item_opt(req.entry.as_str(), vm) {
@@ -347,7 +358,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                         roots.push(root);
                     }
                     // Not an object (the engine never sends one): passed on as it is.
-                    Some(other) => d.set_item(CALL, json_to_py(vm, other), vm)?,
+                    Some(other) => d.set_item(CALL, json_to_py(vm, other)?, vm)?,
                     None => {}
                 }
             }
@@ -516,9 +527,11 @@ fn describe(
     }
 }
 
-pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyObjectRef {
+/// A JSON value as Python objects; numbers as CPython's `json` reads them
+/// ([`convert::number`]), so an integer past the digit limit is a `ValueError`.
+pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyResult<PyObjectRef> {
     use serde_json::Value;
-    match v {
+    Ok(match v {
         Value::Null => vm.ctx.none(),
         Value::Bool(b) => vm.ctx.new_bool(*b).into(),
         Value::Number(n) => {
@@ -527,23 +540,28 @@ pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyObject
             } else if let Some(u) = n.as_u64() {
                 vm.ctx.new_int(u).into()
             } else {
-                vm.ctx.new_float(n.as_f64().unwrap_or(f64::NAN)).into()
+                // With `arbitrary_precision` the number keeps its text.
+                convert::number(vm, &n.to_string())?
             }
         }
         Value::String(s) => vm.ctx.new_str(s.as_str()).into(),
         Value::Array(a) => vm
             .ctx
-            .new_list(a.iter().map(|x| json_to_py(vm, x)).collect())
+            .new_list(
+                a.iter()
+                    .map(|x| json_to_py(vm, x))
+                    .collect::<PyResult<_>>()?,
+            )
             .into(),
         Value::Object(o) => {
             let d = vm.ctx.new_dict();
             for (k, x) in o {
                 // Setting a str key on a fresh dict cannot fail.
-                let _ = d.set_item(k.as_str(), json_to_py(vm, x), vm);
+                let _ = d.set_item(k.as_str(), json_to_py(vm, x)?, vm);
             }
             d.into()
         }
-    }
+    })
 }
 
 struct Emit<'a> {
