@@ -342,27 +342,45 @@ fn context_numbers_are_read_as_cpython_reads_them() {
 }
 
 /// An integer past CPython's 4,300-digit limit for reading one from text is refused as
-/// CPython's `json.loads` refuses it: a `ValueError`, before the script runs.
+/// CPython's `json.loads` refuses it, a `ValueError`, wherever it is: the context itself,
+/// `call` (a read-only root) or `post` (a shared root, filled from the worker).
 #[test]
 fn a_context_integer_past_the_digit_limit_is_a_value_error() {
-    let big = "7".repeat(4301);
-    let text = format!(r#"{{"abi": 1, "params": {{"n": [{big}]}}}}"#);
-    let source = "def render(c):\n    return {'n': len(str(c['params']['n'][0]))}\n";
-    let expected = cpython(source, &text);
-    let context: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let e = pool(1)
-        .call(&script("big.py", source), &context, &CallOptions::default())
+    let pool = pool(1);
+    for place in ["params", "call", "post"] {
+        let source =
+            format!("def render(c):\n    return {{'n': len(str(c['{place}']['n'][0]))}}\n");
+        let text = format!(
+            r#"{{"abi": 1, "{place}": {{"n": [{}]}}}}"#,
+            "7".repeat(4301)
+        );
+        let expected = cpython(&source, &text);
+        let context: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let e = call_as_rendered(
+            &pool,
+            &script("big.py", &source),
+            &context,
+            &CallOptions::default(),
+        )
         .unwrap_err();
-    assert_eq!(json!({"error": [e.exc_type, e.message]}), expected, "{e:?}");
-    assert_eq!(e.kind, ErrorKind::Runtime);
-    // Within the limit, every digit arrives.
-    let ok = format!(r#"{{"abi": 1, "params": {{"n": [{}]}}}}"#, "7".repeat(4300));
-    let out = pool(1)
-        .call(
-            &script("big.py", source),
-            &serde_json::from_str(&ok).unwrap(),
+        assert_eq!(
+            json!({"error": [e.exc_type, e.message]}),
+            expected,
+            "{place}: {e:?}"
+        );
+        assert_eq!(e.kind, ErrorKind::Runtime, "{place}");
+        // Within the limit, every digit arrives.
+        let text = format!(
+            r#"{{"abi": 1, "{place}": {{"n": [{}]}}}}"#,
+            "7".repeat(4300)
+        );
+        let out = call_as_rendered(
+            &pool,
+            &script("big.py", &source),
+            &serde_json::from_str(&text).unwrap(),
             &CallOptions::default(),
         )
         .unwrap();
-    assert_eq!(out.value["n"], 4300);
+        assert_eq!(out.value["n"], 4300, "{place}");
+    }
 }

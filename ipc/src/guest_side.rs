@@ -7,6 +7,8 @@
 //!   the next export call).
 //! - [`cut_stdout`]: captured output cut to its limit on a character boundary, with a marker.
 //! - [`error_kind`]: which [`ErrorKind`] an exception the bootstrap described is.
+//! - [`is_json_number`]: whether a number's text (as serde_json's `arbitrary_precision` hands it
+//!   over) is JSON's grammar, before a guest gives it to Python's `int()` or `float()`.
 //! - [`RootCache`]: the shared roots an instance keeps, least recently used dropped past a byte
 //!   budget; [`fetch_shared`] reads one from the worker (`bds.shared_len`, `bds.shared_read`).
 
@@ -261,6 +263,40 @@ impl<T: Clone> RootCache<T> {
     }
 }
 
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`: JSON's number grammar.
+pub fn is_json_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    if b.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +342,29 @@ mod tests {
         assert_eq!(hex(&[0xab; 32]).len(), 64);
         assert_eq!(unhex(&hex(&[7; 32])), Some([7; 32]));
         assert_eq!(unhex("zz"), None);
+    }
+
+    #[test]
+    fn json_numbers_are_told_by_the_grammar() {
+        for ok in [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "1.5",
+            "0.25",
+            "1e5",
+            "1E+5",
+            "-2.5e-300",
+            "1e400",
+        ] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in [
+            "", "-", "01", "1.", ".5", "+1", "1e", "1e+", "1_000", " 1", "1 ", "0x10", "inf",
+            "NaN", "1\u{0}2",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
     }
 }

@@ -127,11 +127,11 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// What a `visit_map` finds first: an object's first key, or a number kept as text.
 enum First {
     Key(Obj),
-    Number(Obj),
+    Number(String),
 }
 
-/// Reads the first key of a map: `None` for an empty object, [`First::Number`] (already
-/// read and made) when the map is serde's wrapper of a number's text.
+/// Reads the first key of a map: `None` for an empty object, [`First::Number`] with the
+/// number's text (already read) when the map is serde's wrapper of a number.
 fn first<'de, A: MapAccess<'de>>(
     build: &Build<'_>,
     map: &mut A,
@@ -158,10 +158,7 @@ fn first<'de, A: MapAccess<'de>>(
     Ok(match map.next_key_seed(FirstKey(build))? {
         None => None,
         Some(Some(key)) => Some(First::Key(key)),
-        Some(None) => {
-            let text: String = map.next_value()?;
-            Some(First::Number(build.py(number(&text))?))
-        }
+        Some(None) => Some(First::Number(map.next_value()?)),
     })
 }
 
@@ -169,7 +166,16 @@ fn first<'de, A: MapAccess<'de>>(
 /// fraction or an exponent), made as CPython's `json` makes it: digits alone with
 /// `PyLong_FromString` (so under the same 4,300-digit limit, a `ValueError` past it), anything
 /// else with `PyOS_string_to_double` (correctly rounded; `1e400` is `inf`, as in CPython).
+/// Text that is not a JSON number (serde's wrapper spelled out as an object's key) is a
+/// `ValueError`.
 fn number(text: &str) -> PyResult<Obj> {
+    if !bds_ipc::guest_side::is_json_number(text) {
+        return Err(PyErr::new(
+            // SAFETY: a live exception class.
+            unsafe { ffi::PyExc_ValueError },
+            &format!("not a JSON number: {text:.40}"),
+        ));
+    }
     let mut c = Vec::with_capacity(text.len() + 1);
     c.extend_from_slice(text.as_bytes());
     c.push(0);
@@ -291,7 +297,7 @@ impl<'de> Visitor<'de> for Value<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Obj, A::Error> {
         let key = match first(self.0, &mut map)? {
-            Some(First::Number(n)) => return Ok(n),
+            Some(First::Number(text)) => return self.0.py(number(&text)),
             Some(First::Key(k)) => Some(k),
             None => None,
         };
@@ -353,7 +359,7 @@ impl<'de> Visitor<'de> for CallValue<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Obj, bool), A::Error> {
         let key = match first(self.frozen, &mut map)? {
-            Some(First::Number(n)) => return Ok((n, false)),
+            Some(First::Number(text)) => return Ok((self.plain.py(number(&text))?, false)),
             Some(First::Key(k)) => Some(k),
             None => None,
         };

@@ -18,8 +18,14 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// A JSON number serde kept as text (an integer beyond 64 bits, `-0`, or any number with a
 /// fraction or an exponent), made as CPython's `json` makes it: digits alone with `int()` (so
 /// under the same 4,300-digit limit, a `ValueError` past it), anything else as a correctly
-/// rounded `float` (`1e400` is `inf`, as in CPython).
+/// rounded `float` (`1e400` is `inf`, as in CPython). Text that is not a JSON number is a
+/// `ValueError`.
 pub(crate) fn number(vm: &VirtualMachine, text: &str) -> PyResult<PyObjectRef> {
+    // Text that is not a JSON number (serde's wrapper spelled out as an object's key) is not
+    // given to `int()`, which would take `1_000` or ` 7 `.
+    if !bds_ipc::guest_side::is_json_number(text) {
+        return Err(vm.new_value_error(format!("not a JSON number: {text:.40}")));
+    }
     if text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
         return match text.parse::<f64>() {
             Ok(v) => Ok(vm.ctx.new_float(v).into()),

@@ -96,8 +96,14 @@ fn put_all(
         let Some(classes) = c.as_ref() else {
             return Err(vm.new_runtime_error("shared data is not initialised".to_owned()));
         };
-        for (k, v) in map {
-            dict.inner_setitem(k.as_str(), frozen(vm, classes, v)?, vm)?;
+        // Every value is made before any goes in: a value Python refuses (an integer past the
+        // digit limit) leaves nothing half-filled behind.
+        let values = map
+            .values()
+            .map(|v| frozen(vm, classes, v))
+            .collect::<PyResult<Vec<_>>>()?;
+        for (k, v) in map.keys().zip(values) {
+            dict.inner_setitem(k.as_str(), v, vm)?;
         }
         Ok(())
     })
