@@ -115,8 +115,8 @@ if [ ! -f Makefile ]; then
     # -O2 without LTO: -O3 with ThinLTO (bitcode objects, optimised when the guest crate links
     # them) measured within noise of it on the bundled macros (benches/profile.rs A/B, ±3% in
     # two runs), took ~2 more minutes to link, and nearly doubled a worker's RSS with 24
-    # scripts loaded (271 → 440–560 MB). The profile made the bundled macros ~4–5% faster
-    # inside the worker (A/B, six runs, both orders) and `toc` over 200 headings ~3%.
+    # scripts loaded (271 → 440–560 MB). The profile made the bundled macros' median ~4%
+    # faster inside the worker (2.8–6.1% in eleven A/B runs, both orders; benches/RESULTS.md).
     CONFIG_SITE="$SRC/Python-3.11.2/Tools/wasm/config.site-wasm32-wasi" \
     PKG_CONFIG=false \
     py_cv_module_zlib=n/a py_cv_module__lzma=n/a py_cv_module__bz2=n/a py_cv_module__uuid=n/a \
