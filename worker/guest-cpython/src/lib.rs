@@ -14,7 +14,7 @@
 //! (`stdlib.py` writes it, `importer.py` imports from it), installed in CPython's core
 //! initialisation phase, before `encodings` is first imported. String hashing is not randomised
 //! (`PYTHONHASHSEED=0`): the snapshot would freeze any random key anyway, and a fixed one makes
-//! set order reproducible. JSON crosses natively ([`convert`]).
+//! set order reproducible. JSON crosses natively ([`convert`] in, [`emit`] out).
 
 use std::cell::RefCell;
 
@@ -23,6 +23,7 @@ use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFra
 use pyo3_ffi as ffi;
 
 mod convert;
+mod emit;
 mod native;
 mod py;
 mod shared;
@@ -349,7 +350,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
     let (stdout, stdout_truncated, warnings) = collect(helpers, req.max_stdout_bytes);
     let reads = take_reads(helpers);
     let result = match r {
-        Ok(value) => convert::to_result_json(&value, req),
+        Ok(value) => emit::to_result_json(&value, req),
         Err(e) => Err(describe(helpers, &e, ErrorKind::Runtime)),
     };
     GuestOutcome {

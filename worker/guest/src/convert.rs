@@ -201,3 +201,40 @@ pub(crate) fn context(
         (Err(e), None) => Err(ContextError::Json(e)),
     }
 }
+
+/// A JSON value as Python objects; numbers as CPython's `json` reads them
+/// ([`number`]), so an integer past the digit limit is a `ValueError`.
+pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyResult<PyObjectRef> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => vm.ctx.none(),
+        Value::Bool(b) => vm.ctx.new_bool(*b).into(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                vm.ctx.new_int(i).into()
+            } else if let Some(u) = n.as_u64() {
+                vm.ctx.new_int(u).into()
+            } else {
+                // With `arbitrary_precision` the number keeps its text.
+                number(vm, &n.to_string())?
+            }
+        }
+        Value::String(s) => vm.ctx.new_str(s.as_str()).into(),
+        Value::Array(a) => vm
+            .ctx
+            .new_list(
+                a.iter()
+                    .map(|x| json_to_py(vm, x))
+                    .collect::<PyResult<_>>()?,
+            )
+            .into(),
+        Value::Object(o) => {
+            let d = vm.ctx.new_dict();
+            for (k, x) in o {
+                // Setting a str key on a fresh dict cannot fail.
+                let _ = d.set_item(k.as_str(), json_to_py(vm, x)?, vm);
+            }
+            d.into()
+        }
+    })
+}

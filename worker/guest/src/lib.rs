@@ -11,8 +11,9 @@
 //! `bds_load` and `bds_call` take ownership of their input buffer and return `ptr << 32 | len`
 //! of an encoded [`bds_ipc::GuestOutcome`], valid until the next export call.
 //!
-//! JSON crosses as text and is turned into Python objects (and back) here in Rust, not by
-//! Python's `json` module: faster, and a script cannot change how it is done. A result is checked
+//! JSON crosses as text and is turned into Python objects (and back) here in Rust ([`convert`]
+//! in, [`emit`] out), not by Python's `json` module: faster, and a script cannot change how it
+//! is done. A result is checked
 //! before it leaves: a `dict` at the top, string keys, finite floats, integers of at most 4,300 digits,
 //! nesting and size within the call's limits.
 
@@ -24,14 +25,13 @@ use bds_ipc::{ErrorInfo, ErrorKind, GuestCall, GuestLoad, GuestOutcome, TraceFra
 /// The context key of a macro call's metadata.
 const CALL: &str = "call";
 use rustpython_vm::builtins::{
-    PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PySet, PyStr, PyTuple,
+    PyBaseExceptionRef, PyDict, PyDictRef, PyInt, PyList, PySet, PyStr, PyTuple,
 };
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::{
-    AsObject, Interpreter, PyObjectRef, PyRef, PyResult, Settings, VirtualMachine,
-};
+use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, Settings, VirtualMachine};
 
 mod convert;
+mod emit;
 mod markdown;
 mod shared;
 
@@ -358,7 +358,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                         roots.push(root);
                     }
                     // Not an object (the engine never sends one): passed on as it is.
-                    Some(other) => d.set_item(CALL, json_to_py(vm, other)?, vm)?,
+                    Some(other) => d.set_item(CALL, convert::json_to_py(vm, other)?, vm)?,
                     None => {}
                 }
             }
@@ -374,7 +374,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
             collect(vm, helpers, &capture, req.max_stdout_bytes);
         let reads = take_reads(vm, helpers);
         let result = match r {
-            Ok(value) => to_result_json(vm, &value, req),
+            Ok(value) => emit::to_result_json(vm, &value, req),
             Err(e) => Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
         };
         GuestOutcome {
@@ -525,193 +525,4 @@ fn describe(
         column: n(&items[3]),
         traceback,
     }
-}
-
-/// A JSON value as Python objects; numbers as CPython's `json` reads them
-/// ([`convert::number`]), so an integer past the digit limit is a `ValueError`.
-pub(crate) fn json_to_py(vm: &VirtualMachine, v: &serde_json::Value) -> PyResult<PyObjectRef> {
-    use serde_json::Value;
-    Ok(match v {
-        Value::Null => vm.ctx.none(),
-        Value::Bool(b) => vm.ctx.new_bool(*b).into(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                vm.ctx.new_int(i).into()
-            } else if let Some(u) = n.as_u64() {
-                vm.ctx.new_int(u).into()
-            } else {
-                // With `arbitrary_precision` the number keeps its text.
-                convert::number(vm, &n.to_string())?
-            }
-        }
-        Value::String(s) => vm.ctx.new_str(s.as_str()).into(),
-        Value::Array(a) => vm
-            .ctx
-            .new_list(
-                a.iter()
-                    .map(|x| json_to_py(vm, x))
-                    .collect::<PyResult<_>>()?,
-            )
-            .into(),
-        Value::Object(o) => {
-            let d = vm.ctx.new_dict();
-            for (k, x) in o {
-                // Setting a str key on a fresh dict cannot fail.
-                let _ = d.set_item(k.as_str(), json_to_py(vm, x)?, vm);
-            }
-            d.into()
-        }
-    })
-}
-
-struct Emit<'a> {
-    vm: &'a VirtualMachine,
-    out: Vec<u8>,
-    max_bytes: usize,
-    max_depth: u32,
-}
-
-fn abi(message: impl Into<String>) -> ErrorInfo {
-    ErrorInfo::plain(ErrorKind::AbiViolation, message)
-}
-
-impl Emit<'_> {
-    fn check_size(&self) -> Result<(), ErrorInfo> {
-        if self.out.len() > self.max_bytes {
-            Err(ErrorInfo::plain(
-                ErrorKind::OutputTooLarge,
-                format!("the result is over the {}-byte limit", self.max_bytes),
-            ))
-        } else {
-            Ok(())
-        }
-    }
-
-    fn value(&mut self, o: &PyObjectRef, depth: u32, path: &mut String) -> Result<(), ErrorInfo> {
-        let vm = self.vm;
-        if vm.is_none(o) {
-            self.out.extend_from_slice(b"null");
-        } else if o.is(&vm.ctx.true_value) {
-            self.out.extend_from_slice(b"true");
-        } else if o.is(&vm.ctx.false_value) {
-            self.out.extend_from_slice(b"false");
-        } else if let Some(s) = o.downcast_ref::<PyStr>() {
-            let Some(s) = s.to_str() else {
-                return Err(abi(format!("{path} is a string with a lone surrogate")));
-            };
-            self.string(s);
-        } else if let Some(i) = o.downcast_ref::<PyInt>() {
-            // Any size, every digit, as CPython's json writes it; a bound on the bits first
-            // (10^4300 needs 14,285) so that a huge one is refused before it is turned to text.
-            let n = i.as_bigint();
-            if n.bits() > 14_300 {
-                return Err(abi(bds_ipc::int_too_long(path)));
-            }
-            let text = n.to_string();
-            if text.trim_start_matches('-').len() > bds_ipc::MAX_INT_DIGITS {
-                return Err(abi(bds_ipc::int_too_long(path)));
-            }
-            self.out.extend_from_slice(text.as_bytes());
-        } else if let Some(f) = o.downcast_ref::<PyFloat>() {
-            let f = f.to_f64();
-            if !f.is_finite() {
-                return Err(abi(format!("{path} is {f}, which JSON cannot carry")));
-            }
-            // serde_json prints the shortest representation that reads back exactly.
-            let _ = serde_json::to_writer(&mut self.out, &f);
-        } else if let Some(d) = o.downcast_ref::<PyDict>() {
-            self.enter(depth, path)?;
-            self.out.push(b'{');
-            for (n, (k, v)) in d.items_vec().into_iter().enumerate() {
-                let Some(key) = k.downcast_ref::<PyStr>().and_then(|s| s.to_str()) else {
-                    return Err(abi(format!(
-                        "{path} has a key of type {} (only str keys cross)",
-                        k.class().name()
-                    )));
-                };
-                if n > 0 {
-                    self.out.push(b',');
-                }
-                self.string(key);
-                self.out.push(b':');
-                let len = path.len();
-                path.push_str(&format!("[{key:?}]"));
-                self.value(&v, depth + 1, path)?;
-                path.truncate(len);
-                self.check_size()?;
-            }
-            self.out.push(b'}');
-        } else if let Some(l) = o.downcast_ref::<PyList>() {
-            self.enter(depth, path)?;
-            let items: Vec<PyObjectRef> = l.borrow_vec().to_vec();
-            self.seq(&items, depth, path)?;
-        } else if let Some(t) = o.downcast_ref::<PyTuple>() {
-            self.enter(depth, path)?;
-            let items: Vec<PyObjectRef> = t.as_slice().to_vec();
-            self.seq(&items, depth, path)?;
-        } else {
-            return Err(abi(format!(
-                "{path} is a {}, which is not a JSON value",
-                o.class().name()
-            )));
-        }
-        self.check_size()
-    }
-
-    fn enter(&self, depth: u32, path: &str) -> Result<(), ErrorInfo> {
-        if depth >= self.max_depth {
-            return Err(abi(format!(
-                "{path} nests deeper than {} levels (a recursive structure?)",
-                self.max_depth
-            )));
-        }
-        Ok(())
-    }
-
-    fn seq(
-        &mut self,
-        items: &[PyObjectRef],
-        depth: u32,
-        path: &mut String,
-    ) -> Result<(), ErrorInfo> {
-        self.out.push(b'[');
-        for (n, v) in items.iter().enumerate() {
-            if n > 0 {
-                self.out.push(b',');
-            }
-            let len = path.len();
-            path.push_str(&format!("[{n}]"));
-            self.value(v, depth + 1, path)?;
-            path.truncate(len);
-        }
-        self.out.push(b']');
-        Ok(())
-    }
-
-    fn string(&mut self, s: &str) {
-        let _ = serde_json::to_writer(&mut self.out, s);
-    }
-}
-
-fn to_result_json(
-    vm: &VirtualMachine,
-    value: &PyObjectRef,
-    req: &GuestCall,
-) -> Result<Vec<u8>, ErrorInfo> {
-    if value.downcast_ref::<PyDict>().is_none() {
-        return Err(abi(format!(
-            "{}() must return a dict, not {}",
-            req.entry,
-            value.class().name()
-        )));
-    }
-    let mut e = Emit {
-        vm,
-        out: Vec::with_capacity(256),
-        max_bytes: req.max_result_bytes as usize,
-        max_depth: req.max_depth,
-    };
-    let mut path = String::from("result");
-    e.value(value, 0, &mut path)?;
-    Ok(e.out)
 }

@@ -184,6 +184,6 @@ fn frozen(vm: &VirtualMachine, c: &Classes, v: &serde_json::Value) -> PyResult<P
             }
             d.into()
         }
-        scalar => crate::json_to_py(vm, scalar)?,
+        scalar => crate::convert::json_to_py(vm, scalar)?,
     })
 }
