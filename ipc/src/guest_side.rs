@@ -59,8 +59,27 @@ pub fn respond(outcome: &GuestOutcome) -> u64 {
 
 /// An outcome that is only an error, with no output.
 pub fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
+    failed(ErrorInfo::plain(kind, message))
+}
+
+/// The error for a result whose JSON, written so far, is `written` bytes against a limit of
+/// `max_bytes` (both guests check as they write).
+pub fn check_result_size(written: usize, max_bytes: usize) -> Result<(), ErrorInfo> {
+    if written > max_bytes {
+        Err(ErrorInfo::plain(
+            ErrorKind::OutputTooLarge,
+            format!("the result is over the {max_bytes}-byte limit"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An outcome that is only the error `info` (no output, no reads): a call that failed before
+/// its script ran.
+pub fn failed(info: ErrorInfo) -> GuestOutcome {
     GuestOutcome {
-        result: Err(ErrorInfo::plain(kind, message)),
+        result: Err(info),
         stdout: String::new(),
         stdout_truncated: false,
         reads: Vec::new(),

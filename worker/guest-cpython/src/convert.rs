@@ -119,18 +119,16 @@ impl<'a> Build<'a> {
 /// number's text: `visit_map` with this one key, whose value is the text.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
-/// What a `visit_map` finds first: an object's first key, or a number kept as text.
+/// What a `visit_map` finds first: an object's first key (`None`: an empty object), or a number
+/// kept as text.
 enum First {
-    Key(Obj),
+    Key(Option<Obj>),
     Number(String),
 }
 
-/// Reads the first key of a map: `None` for an empty object, [`First::Number`] with the
-/// number's text (already read) when the map is serde's wrapper of a number.
-fn first<'de, A: MapAccess<'de>>(
-    build: &Build<'_>,
-    map: &mut A,
-) -> Result<Option<First>, A::Error> {
+/// Reads the first key of a map, or, when the map is serde's wrapper of a number, the number's
+/// text.
+fn first<'de, A: MapAccess<'de>>(build: &Build<'_>, map: &mut A) -> Result<First, A::Error> {
     struct FirstKey<'b, 'a>(&'b Build<'a>);
     impl<'de> DeserializeSeed<'de> for FirstKey<'_, '_> {
         type Value = Option<Obj>;
@@ -151,9 +149,8 @@ fn first<'de, A: MapAccess<'de>>(
         }
     }
     Ok(match map.next_key_seed(FirstKey(build))? {
-        None => None,
-        Some(Some(key)) => Some(First::Key(key)),
-        Some(None) => Some(First::Number(map.next_value()?)),
+        Some(None) => First::Number(map.next_value()?),
+        key => First::Key(key.flatten()),
     })
 }
 
@@ -292,9 +289,8 @@ impl<'de> Visitor<'de> for Value<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Obj, A::Error> {
         let key = match first(self.0, &mut map)? {
-            Some(First::Number(text)) => return self.0.py(number(&text)),
-            Some(First::Key(k)) => Some(k),
-            None => None,
+            First::Number(text) => return self.0.py(number(&text)),
+            First::Key(k) => k,
         };
         let d = self.0.py(self.0.dict())?;
         self.0.entries(&d, key, &mut map)?;
@@ -317,9 +313,8 @@ pub(crate) fn fill_from(
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
             let key = match first(self.0, &mut map)? {
-                Some(First::Number(_)) => return Ok(false),
-                Some(First::Key(k)) => Some(k),
-                None => None,
+                First::Number(_) => return Ok(false),
+                First::Key(k) => k,
             };
             self.0.entries(self.1, key, &mut map)?;
             Ok(true)
@@ -354,9 +349,8 @@ impl<'de> Visitor<'de> for CallValue<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(Obj, bool), A::Error> {
         let key = match first(self.frozen, &mut map)? {
-            Some(First::Number(text)) => return Ok((self.plain.py(number(&text))?, false)),
-            Some(First::Key(k)) => Some(k),
-            None => None,
+            First::Number(text) => return Ok((self.plain.py(number(&text))?, false)),
+            First::Key(k) => k,
         };
         let root = self.frozen.py(crate::shared::call_root(self.name))?;
         self.frozen.entries(&root, key, &mut map)?;
@@ -415,9 +409,8 @@ pub(crate) fn context(
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut next = match first(self.plain, &mut map)? {
-                Some(First::Number(_)) => return Ok(None),
-                Some(First::Key(k)) => Some(k),
-                None => None,
+                First::Number(_) => return Ok(None),
+                First::Key(k) => k,
             };
             let d = self.plain.py(Obj::dict())?;
             let mut found = None;

@@ -38,14 +38,7 @@ struct Emit {
 
 impl Emit {
     fn check_size(&self) -> Result<(), ErrorInfo> {
-        if self.out.len() > self.max_bytes {
-            Err(ErrorInfo::plain(
-                ErrorKind::OutputTooLarge,
-                format!("the result is over the {}-byte limit", self.max_bytes),
-            ))
-        } else {
-            Ok(())
-        }
+        bds_ipc::guest_side::check_result_size(self.out.len(), self.max_bytes)
     }
 
     fn value(&mut self, o: &Obj, depth: u32, path: &Path<'_>) -> Result<(), ErrorInfo> {

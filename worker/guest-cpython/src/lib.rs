@@ -227,13 +227,7 @@ fn with_state(f: impl FnOnce(&mut State) -> GuestOutcome) -> GuestOutcome {
 }
 
 fn errored(helpers: &Helpers, e: PyErr) -> GuestOutcome {
-    GuestOutcome {
-        result: Err(describe(helpers, &e, ErrorKind::Runtime)),
-        stdout: String::new(),
-        stdout_truncated: false,
-        reads: Vec::new(),
-        warnings: Vec::new(),
-    }
+    guest_side::failed(describe(helpers, &e, ErrorKind::Runtime))
 }
 
 fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {

@@ -21,14 +21,7 @@ fn abi(message: impl Into<String>) -> ErrorInfo {
 
 impl Emit<'_> {
     fn check_size(&self) -> Result<(), ErrorInfo> {
-        if self.out.len() > self.max_bytes {
-            Err(ErrorInfo::plain(
-                ErrorKind::OutputTooLarge,
-                format!("the result is over the {}-byte limit", self.max_bytes),
-            ))
-        } else {
-            Ok(())
-        }
+        bds_ipc::guest_side::check_result_size(self.out.len(), self.max_bytes)
     }
 
     fn value(&mut self, o: &PyObjectRef, depth: u32, path: &mut String) -> Result<(), ErrorInfo> {

@@ -306,13 +306,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                 );
             }
             Err(convert::ContextError::Python(e)) => {
-                return GuestOutcome {
-                    result: Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
-                    stdout: String::new(),
-                    stdout_truncated: false,
-                    reads: Vec::new(),
-                    warnings: Vec::new(),
-                };
+                return guest_side::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
             }
         };
         let func = match module.get_item_opt(req.entry.as_str(), vm) {
@@ -336,13 +330,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
         {
             Ok(c) => c,
             Err(e) => {
-                return GuestOutcome {
-                    result: Err(describe(vm, helpers, &e, ErrorKind::Runtime)),
-                    stdout: String::new(),
-                    stdout_truncated: false,
-                    reads: Vec::new(),
-                    warnings: Vec::new(),
-                };
+                return guest_side::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
             }
         };
         let roots = shared::roots_for(vm, &req.shared).and_then(|mut roots| {
