@@ -3,17 +3,26 @@
 //! A call may refer to shared values ([`SharedValue`]: `post`, `site`); each worker is sent
 //! each value once (its process remembers which), and a worker that dropped one answers
 //! `not-shared`, after which the engine sends it again and retries the call once.
+//!
+//! This file is the pool itself (starting, single calls, checks, counters, closing); `config`
+//! is its builder, `batch` spreads many calls over the workers, `slots` hands out workers and
+//! checks what they answer, and `wire` builds the requests.
 
+mod batch;
+mod config;
+mod slots;
 mod wire;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bds_ipc::{ErrorKind, Guest, Outcome, Read, Reply, Request, Warning};
+use bds_ipc::{ErrorKind, Read, Reply, Request, Warning};
 use serde_json::Value;
+
+pub use config::PoolConfig;
+pub(crate) use wire::CALL_KEY;
 
 use crate::error::{EngineError, ScriptError};
 use crate::limits::{CallOptions, Limits};
@@ -22,124 +31,7 @@ use crate::process::{Broken, Spawner, WorkerProcess, find_worker};
 use crate::script::Script;
 use crate::shared::SharedValue;
 use crate::watchdog::Watchdog;
-pub(crate) use wire::CALL_KEY;
-use wire::{
-    call_spec, check_result, ensure_loaded, ensure_shared, load_request, sanitize_reads,
-    sanitize_warnings,
-};
-
-/// How the pool starts and watches its workers.
-#[derive(Debug, Clone)]
-pub struct PoolConfig {
-    workers: usize,
-    worker: Option<PathBuf>,
-    guest: Option<PathBuf>,
-    guest_kind: Option<Guest>,
-    cache_dir: Option<PathBuf>,
-    grace: Duration,
-    max_live: usize,
-    shared_mib: usize,
-    budget_mib: usize,
-    handshake_timeout: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        let cores = thread::available_parallelism().map_or(1, usize::from);
-        Self {
-            workers: cores.clamp(1, 4),
-            worker: None,
-            guest: None,
-            guest_kind: None,
-            cache_dir: None,
-            grace: Duration::from_millis(200),
-            max_live: 16,
-            shared_mib: 256,
-            budget_mib: 512,
-            handshake_timeout: Duration::from_secs(300),
-        }
-    }
-}
-
-impl PoolConfig {
-    /// Number of worker processes (default: the number of cores, at most 4).
-    #[must_use]
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n.max(1);
-        self
-    }
-    /// The number of worker processes this configuration starts.
-    pub fn worker_count(&self) -> usize {
-        self.workers
-    }
-    /// The `bds-worker` binary (default: `$BDS_WORKER`, else beside this executable).
-    #[must_use]
-    pub fn worker_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.worker = Some(path.into());
-        self
-    }
-    /// The guest wasm (default: the worker's own lookup).
-    #[must_use]
-    pub fn guest_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.guest = Some(path.into());
-        self
-    }
-    /// Which Python runs the scripts: [`Guest::RustPython`] or [`Guest::CPython`] (default:
-    /// `$BDS_GUEST` when set, else RustPython). A [`Self::guest_path`] wins over it.
-    #[must_use]
-    pub fn guest(mut self, kind: Guest) -> Self {
-        self.guest_kind = Some(kind);
-        self
-    }
-    /// The guest this configuration asked for, if it asked.
-    pub fn guest_kind(&self) -> Option<Guest> {
-        self.guest_kind
-    }
-    /// Where workers cache the compiled guest.
-    #[must_use]
-    pub fn cache_dir(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(path.into());
-        self
-    }
-    /// How long past a call's deadline the watchdog waits before it kills the worker.
-    #[must_use]
-    pub fn grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-    /// Live guest instances per worker (one per script, least recently used dropped first).
-    #[must_use]
-    pub fn max_live_instances(mut self, n: usize) -> Self {
-        self.max_live = n.max(1);
-        self
-    }
-    /// The linear memory a worker's live instances may hold together, in MiB (default 512):
-    /// past it the least recently used instances are dropped (their scripts start again from
-    /// the snapshot on their next call). It bounds the guests' memory, not the worker's whole
-    /// RSS: add the compiled guest (mapped, shared between workers), wasmtime's own
-    /// structures and the shared-value cache ([`Self::shared_cache_mib`]). One instance may
-    /// exceed it alone, up to its call's memory limit; an instance that grew by more than
-    /// 64 MiB during a call is dropped after that call.
-    #[must_use]
-    pub fn memory_budget_mib(mut self, mib: usize) -> Self {
-        self.budget_mib = mib.max(1);
-        self
-    }
-    /// Bytes of shared values (`post`, `site`) each worker keeps, in MiB (default 256); past
-    /// it the least recently used go, and the engine sends them again when a call needs them.
-    #[must_use]
-    pub fn shared_cache_mib(mut self, mib: usize) -> Self {
-        self.shared_mib = mib.max(1);
-        self
-    }
-    /// How long a starting worker may take to say it is ready (the first start compiles the
-    /// guest, which takes seconds).
-    #[must_use]
-    pub fn handshake_timeout(mut self, t: Duration) -> Self {
-        self.handshake_timeout = t;
-        self
-    }
-}
+use wire::{call_spec, ensure_loaded, ensure_shared, load_request};
 
 /// What a successful call returns.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,24 +106,6 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Pool {
     inner: Arc<Inner>,
-}
-
-struct Slot<'a> {
-    inner: &'a Inner,
-    idx: usize,
-    guard: MutexGuard<'a, Option<WorkerProcess>>,
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut free = self
-            .inner
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        free.push(self.idx);
-        self.inner.free_cv.notify_one();
-    }
 }
 
 impl Pool {
@@ -390,190 +264,6 @@ impl Pool {
         ))
     }
 
-    /// Calls many `(script, context)` pairs, spread over all workers; results come back in order.
-    pub fn call_many(
-        &self,
-        items: &[(Script, Value)],
-        opts: &CallOptions,
-    ) -> Vec<Result<CallOutput, ScriptError>> {
-        let items: Vec<Item<'_>> = items
-            .iter()
-            .map(|(script, context)| Item {
-                script,
-                context,
-                shared: &[],
-            })
-            .collect();
-        self.spread(&items, opts)
-    }
-
-    /// Calls many scripts with their own contexts and shared values, spread over all workers;
-    /// results come back in order. Each worker receives each shared value at most once.
-    pub fn call_many_shared(
-        &self,
-        items: &[SharedCall],
-        opts: &CallOptions,
-    ) -> Vec<Result<CallOutput, ScriptError>> {
-        let items: Vec<Item<'_>> = items
-            .iter()
-            .map(|c| Item {
-                script: &c.script,
-                context: &c.context,
-                shared: &c.shared,
-            })
-            .collect();
-        self.spread(&items, opts)
-    }
-
-    fn spread(
-        &self,
-        items: &[Item<'_>],
-        opts: &CallOptions,
-    ) -> Vec<Result<CallOutput, ScriptError>> {
-        if items.is_empty() {
-            return Vec::new();
-        }
-        // Contiguous chunks in the caller's order, one per worker. (Grouping calls by script
-        // was measured: fewer loads, but it unbalanced the workers when scripts differ in cost,
-        // and a 1,000-call expansion got 25% slower.) Contiguous chunks also keep a post's
-        // calls, and so its shared value, on one worker.
-        let parts = self.inner.slots.len().min(items.len());
-        let size = items.len().div_ceil(parts);
-        thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(size)
-                .map(|chunk| (chunk.len(), s.spawn(move || self.batch(chunk, opts))))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|(len, h)| {
-                    h.join().unwrap_or_else(|_| {
-                        let e =
-                            ScriptError::new(ErrorKind::WorkerCrash, "", "batch thread panicked");
-                        vec![Err(e); len]
-                    })
-                })
-                .collect()
-        })
-    }
-
-    fn batch(
-        &self,
-        chunk: &[Item<'_>],
-        opts: &CallOptions,
-    ) -> Vec<Result<CallOutput, ScriptError>> {
-        let mut results: Vec<Option<Result<CallOutput, ScriptError>>> = vec![None; chunk.len()];
-        let mut specs = Vec::new();
-        let mut index = Vec::new();
-        for (i, item) in chunk.iter().enumerate() {
-            match call_spec(item.script, item.context, item.shared, opts) {
-                Ok(spec) => {
-                    specs.push(spec);
-                    index.push(i);
-                }
-                Err(e) => results[i] = Some(Err(e)),
-            }
-        }
-        let limits = opts.limits;
-        let first = chunk[0].script;
-        let sent = self.acquire(first).and_then(|mut slot| {
-            let outcomes = self.with_worker(&mut slot, first, |w, inner| {
-                let mut load_errors = Vec::new();
-                for &i in &index {
-                    let script = chunk[i].script;
-                    if !w.loaded.contains(script.hash())
-                        && let Some(e) = ensure_loaded(w, inner, script, &limits)?
-                    {
-                        load_errors.push((i, e));
-                    }
-                }
-                ensure_shared(
-                    w,
-                    inner,
-                    index
-                        .iter()
-                        .flat_map(|&i| chunk[i].shared.iter().map(|(_, v)| v)),
-                )?;
-                let id = w.next_id();
-                let total = limits.deadline().saturating_mul(specs.len() as u32);
-                let kill_at = Instant::now() + total + inner.grace;
-                match w.round_trip(
-                    &Request::Batch {
-                        id,
-                        calls: specs.clone(),
-                    },
-                    &inner.watchdog,
-                    kill_at,
-                )? {
-                    Reply::Batch { outcomes, .. } if outcomes.len() == specs.len() => {
-                        Ok((outcomes, load_errors))
-                    }
-                    other => Err(Broken::Crashed(format!(
-                        "expected {} batch outcomes, got {other:?}",
-                        specs.len()
-                    ))),
-                }
-            });
-            match outcomes {
-                Ok((outcomes, load_errors)) => {
-                    let mut out = Vec::with_capacity(outcomes.len());
-                    for (k, outcome) in outcomes.into_iter().enumerate() {
-                        let item = chunk[index[k]];
-                        out.push((index[k], self.finish(&mut slot, item, &limits, outcome)));
-                    }
-                    for (i, e) in load_errors {
-                        out.retain(|(j, _)| *j != i);
-                        out.push((i, Err(e)));
-                    }
-                    Ok(out)
-                }
-                Err(e) => Err(e),
-            }
-        });
-        match sent {
-            Ok(done) => {
-                for (i, r) in done {
-                    results[i] = Some(r);
-                }
-            }
-            Err(e) => {
-                for r in results.iter_mut().filter(|r| r.is_none()) {
-                    *r = Some(Err(e.clone()));
-                }
-            }
-        }
-        // A worker that forgot a script or a shared value (after a reset, or past its cache)
-        // gets a single retry.
-        results
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let item = chunk[i];
-                let r = r.unwrap_or_else(|| {
-                    Err(ScriptError::new(
-                        ErrorKind::WorkerCrash,
-                        item.script.name(),
-                        "lost result",
-                    ))
-                });
-                match r {
-                    Err(e) if matches!(e.kind, ErrorKind::NotLoaded | ErrorKind::NotShared) => {
-                        self.call_shared(item.script, item.context, item.shared, opts)
-                    }
-                    r => {
-                        let took = r.as_ref().map_or(Duration::ZERO, |o| o.duration);
-                        self.inner.metrics.record(
-                            item.script.name(),
-                            took,
-                            r.as_ref().err().map(|e| e.kind),
-                        );
-                        r
-                    }
-                }
-            })
-            .collect()
-    }
-
     /// Compiles `script` without running it: `Ok` or a `compile` error with line and column.
     pub fn check(&self, script: &Script) -> Result<(), ScriptError> {
         let limits = Limits::run_button();
@@ -650,142 +340,6 @@ impl Pool {
         }
         self.inner.free_cv.notify_all();
     }
-
-    fn acquire(&self, script: &Script) -> Result<Slot<'_>, ScriptError> {
-        let inner = &*self.inner;
-        let closed = || {
-            ScriptError::new(
-                ErrorKind::WorkerCrash,
-                script.name(),
-                EngineError::Closed.to_string(),
-            )
-        };
-        let mut free = inner.free.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if inner.closed.load(Ordering::SeqCst) {
-                return Err(closed());
-            }
-            if let Some(idx) = free.pop() {
-                drop(free);
-                let guard = inner.slots[idx]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                return Ok(Slot { inner, idx, guard });
-            }
-            free = inner
-                .free_cv
-                .wait(free)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    /// Runs `f` on the slot's worker, starting one if the slot is empty. A [`Broken`] worker is
-    /// killed and removed; the next use of the slot starts a new one.
-    fn with_worker<T>(
-        &self,
-        slot: &mut Slot<'_>,
-        script: &Script,
-        f: impl FnOnce(&mut WorkerProcess, &Inner) -> Result<T, Broken>,
-    ) -> Result<T, ScriptError> {
-        let inner = &*self.inner;
-        if inner.closed.load(Ordering::SeqCst) {
-            return Err(ScriptError::new(
-                ErrorKind::WorkerCrash,
-                script.name(),
-                EngineError::Closed.to_string(),
-            ));
-        }
-        if slot.guard.is_none() {
-            let w = WorkerProcess::spawn(&inner.spawner, &inner.watchdog).map_err(|e| {
-                ScriptError::new(ErrorKind::WorkerCrash, script.name(), e.to_string())
-            })?;
-            inner.respawns.fetch_add(1, Ordering::Relaxed);
-            self.set_pid(slot.idx, Some(w.pid()));
-            *slot.guard = Some(w);
-        }
-        let Some(w) = slot.guard.as_mut() else {
-            return Err(ScriptError::new(
-                ErrorKind::WorkerCrash,
-                script.name(),
-                "no worker",
-            ));
-        };
-        match f(w, inner) {
-            Ok(v) => Ok(v),
-            Err(broken) => {
-                if let Some(mut w) = slot.guard.take() {
-                    w.kill();
-                }
-                self.set_pid(slot.idx, None);
-                Err(match broken {
-                    Broken::Killed => ScriptError::new(
-                        ErrorKind::Timeout,
-                        script.name(),
-                        format!(
-                            "the worker did not stop at the deadline and was killed {} ms after it",
-                            inner.grace.as_millis()
-                        ),
-                    ),
-                    Broken::Crashed(why) => {
-                        ScriptError::new(ErrorKind::WorkerCrash, script.name(), why)
-                    }
-                })
-            }
-        }
-    }
-
-    fn set_pid(&self, idx: usize, pid: Option<u32>) {
-        self.inner
-            .pids
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)[idx] = pid;
-    }
-
-    /// Checks a worker's outcome again on this side; a worker caught lying is discarded.
-    fn finish(
-        &self,
-        slot: &mut Slot<'_>,
-        item: Item<'_>,
-        limits: &Limits,
-        outcome: Outcome,
-    ) -> Result<CallOutput, ScriptError> {
-        let script = item.script;
-        let mut stdout = outcome.guest.stdout;
-        let cap = limits.max_stdout_bytes() as usize + 64;
-        if stdout.len() > cap {
-            let mut cut = cap;
-            while !stdout.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            stdout.truncate(cut);
-        }
-        let json = match outcome.guest.result {
-            Ok(json) => json,
-            Err(info) => return Err(ScriptError::from_wire(script.name(), info, stdout)),
-        };
-        let checked = check_result(&json, limits);
-        match checked {
-            Ok(value) => Ok(CallOutput {
-                value,
-                stdout,
-                stdout_truncated: outcome.guest.stdout_truncated,
-                duration: Duration::from_micros(outcome.duration_us),
-                reads: sanitize_reads(outcome.guest.reads, item.context, item.shared),
-                warnings: sanitize_warnings(outcome.guest.warnings),
-            }),
-            Err((kind, why)) => {
-                if kind == ErrorKind::WorkerCrash
-                    && let Some(mut w) = slot.guard.take()
-                {
-                    w.kill();
-                    self.set_pid(slot.idx, None);
-                }
-                let mut e = ScriptError::new(kind, script.name(), why);
-                e.stdout = stdout;
-                Err(e)
-            }
-        }
-    }
 }
 
 impl Drop for Inner {
@@ -795,57 +349,5 @@ impl Drop for Inner {
                 w.shutdown(&self.watchdog, Duration::from_millis(200));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wire::json_depth;
-    use super::*;
-    use crate::limits::Clock;
-    use std::time::UNIX_EPOCH;
-
-    #[test]
-    fn result_checks() {
-        let l = Limits::macro_call()
-            .with_max_depth(2)
-            .with_max_result_bytes(30);
-        assert!(check_result(br#"{"a":[1]}"#, &l).is_ok());
-        assert_eq!(
-            check_result(br#"{"a":[[1]]}"#, &l).unwrap_err().0,
-            ErrorKind::AbiViolation
-        );
-        assert_eq!(
-            check_result(br#"[1]"#, &l).unwrap_err().0,
-            ErrorKind::AbiViolation
-        );
-        assert_eq!(
-            check_result(br#"{"a":NaN}"#, &l).unwrap_err().0,
-            ErrorKind::WorkerCrash
-        );
-        assert_eq!(
-            check_result(&[b' '; 31], &l).unwrap_err().0,
-            ErrorKind::OutputTooLarge
-        );
-    }
-
-    #[test]
-    fn depth_counts_containers() {
-        assert_eq!(json_depth(&serde_json::json!(1)), 0);
-        assert_eq!(json_depth(&serde_json::json!({})), 1);
-        assert_eq!(json_depth(&serde_json::json!({"a": [{"b": []}]})), 4);
-    }
-
-    #[test]
-    fn default_seed_depends_on_script_and_context_only() {
-        let s = Script::new("a.py", "x");
-        let o = CallOptions::default().with_clock(Clock::Fixed(UNIX_EPOCH));
-        let a = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
-        let b = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
-        let c = call_spec(&s, &serde_json::json!({"k": 2}), &[], &o).unwrap();
-        assert_eq!(a.clock.seed, b.clock.seed);
-        assert_ne!(a.clock.seed, c.clock.seed);
-        assert_eq!(a.clock.unix_nanos, 0);
-        assert!(call_spec(&s, &serde_json::json!([1]), &[], &o).is_err());
     }
 }

@@ -278,3 +278,54 @@ pub(super) fn json_depth(v: &Value) -> usize {
     }
     max
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{CallOptions, Clock};
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn result_checks() {
+        let l = Limits::macro_call()
+            .with_max_depth(2)
+            .with_max_result_bytes(30);
+        assert!(check_result(br#"{"a":[1]}"#, &l).is_ok());
+        assert_eq!(
+            check_result(br#"{"a":[[1]]}"#, &l).unwrap_err().0,
+            ErrorKind::AbiViolation
+        );
+        assert_eq!(
+            check_result(br#"[1]"#, &l).unwrap_err().0,
+            ErrorKind::AbiViolation
+        );
+        assert_eq!(
+            check_result(br#"{"a":NaN}"#, &l).unwrap_err().0,
+            ErrorKind::WorkerCrash
+        );
+        assert_eq!(
+            check_result(&[b' '; 31], &l).unwrap_err().0,
+            ErrorKind::OutputTooLarge
+        );
+    }
+
+    #[test]
+    fn depth_counts_containers() {
+        assert_eq!(json_depth(&serde_json::json!(1)), 0);
+        assert_eq!(json_depth(&serde_json::json!({})), 1);
+        assert_eq!(json_depth(&serde_json::json!({"a": [{"b": []}]})), 4);
+    }
+
+    #[test]
+    fn default_seed_depends_on_script_and_context_only() {
+        let s = Script::new("a.py", "x");
+        let o = CallOptions::default().with_clock(Clock::Fixed(UNIX_EPOCH));
+        let a = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
+        let b = call_spec(&s, &serde_json::json!({"k": 1}), &[], &o).unwrap();
+        let c = call_spec(&s, &serde_json::json!({"k": 2}), &[], &o).unwrap();
+        assert_eq!(a.clock.seed, b.clock.seed);
+        assert_ne!(a.clock.seed, c.clock.seed);
+        assert_eq!(a.clock.unix_nanos, 0);
+        assert!(call_spec(&s, &serde_json::json!([1]), &[], &o).is_err());
+    }
+}
