@@ -9,8 +9,10 @@
 //! perf report --no-children
 //! ```
 //!
-//! `BDS_PROFILE` names a bundled macro (its first golden case is the context), `one-line` or
-//! `toc200` (`toc` over 200 headings);
+//! `BDS_PROFILE` names a bundled macro (its first golden case is the context), `bare:<macro>`
+//! (that macro's context, and a script that returns at once: the cost of a call around the
+//! script), `one-line` or `toc200` (`toc` over 200 headings); `BDS_PROFILE_BASELINE=1` also
+//! prints, each second, the median of 200 calls of the same script in CPython in-process;
 //! `BDS_PROFILE_SECONDS` (default 20) is how long it loops. It prints the median time inside
 //! the worker every second.
 //!
@@ -43,11 +45,23 @@ fn workload(what: &str) -> (Script, Value) {
             json!({"abi": 1, "args": ["Ctrl"], "params": {}}),
         );
     }
-    let (_, script, ctx) = bundled_macros()
+    // The macro's context with a script that does nothing: what a call costs around the script.
+    if let Some(slug) = what.strip_prefix("bare:") {
+        let (_, _, ctx) = bundled_macro(slug);
+        return (
+            Script::new("bare.py", "def render(c): return {'html': ''}\n"),
+            ctx,
+        );
+    }
+    let (_, script, ctx) = bundled_macro(what);
+    (script, ctx)
+}
+
+fn bundled_macro(what: &str) -> (String, Script, Value) {
+    bundled_macros()
         .into_iter()
         .find(|(slug, _, _)| slug == what)
-        .unwrap_or_else(|| panic!("no bundled macro called {what}"));
-    (script, ctx)
+        .unwrap_or_else(|| panic!("no bundled macro called {what}"))
 }
 
 fn main() {
@@ -120,6 +134,7 @@ fn main() {
     let p = pool(guest, None, cache.path());
     p.call(&script, &ctx, &opts).expect("the workload runs");
     println!("{what} on {guest:?}: looping for {seconds} s");
+    let mut py = std::env::var_os("BDS_PROFILE_BASELINE").map(|_| bds_benches::CPython::start());
     let end = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < end {
         let second = Instant::now() + Duration::from_secs(1);
@@ -128,8 +143,17 @@ fn main() {
             inside.push(p.call(&script, &ctx, &opts).expect("call").duration);
         }
         let n = inside.len();
+        let baseline = py.as_mut().map_or_else(String::new, |py| {
+            let us: Vec<Duration> = (0..200)
+                .map(|_| {
+                    let reply = py.call(script.name(), script.source(), &ctx);
+                    Duration::from_nanos((reply["us"].as_f64().unwrap_or(0.0) * 1e3) as u64)
+                })
+                .collect();
+            format!("; CPython in-process {}", fmt(Stats::of(us).p50))
+        });
         println!(
-            "{n} calls, median inside the worker {}",
+            "{n} calls, median inside the worker {}{baseline}",
             fmt(Stats::of(inside).p50)
         );
     }
