@@ -1,80 +1,38 @@
 //! The `Engine` class: one open project, its worker pool, its watcher and its listeners.
+//!
+//! This file is the class and what JS can call on it; `open` is the work of opening a
+//! project, `jobs` how that work (and every other) runs off the JS thread and settles its
+//! Promise, and `options` the checks on what a caller passes.
+
+mod jobs;
+mod open;
+mod options;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
-use bds_engine::{self as engine, CallOptions, Limits, Pool, PoolConfig, Project, Script};
-use napi::bindgen_prelude::{JsValue, PromiseRaw, ToNapiValue};
+use bds_engine::{self as engine, CallOptions, Script};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::error::{ErrorCode, Failure};
+use crate::error::Failure;
 use crate::json;
-use crate::lane::Lane;
 use crate::types::{
-    BuildPost, BuildProgress, BuildResult, BuiltPost, ChangeEvent, Diagnostic, Diagnostics,
-    Expansion, ListFilter, MacroMetrics, OpenOptions, OpenReport, RunOptions, RunResult,
-    ScriptEntry, ScriptProblem, ScriptSource, SyncReport, TransformOutcome, Usage,
+    BuildPost, BuildProgress, BuildResult, BuiltPost, ChangeEvent, Diagnostics, Expansion,
+    ListFilter, MacroMetrics, OpenOptions, OpenReport, RunOptions, RunResult, ScriptEntry,
+    ScriptProblem, ScriptSource, SyncReport, TransformOutcome, Usage,
 };
+use jobs::{Done, State, Which, detached, lock};
+pub(crate) use options::run_context;
+use options::{object_or_empty, run, run_options};
 
 type Listener = ThreadsafeFunction<ChangeEvent, (), ChangeEvent, Status, false, true>;
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
 type Listeners = Arc<Mutex<Vec<(u32, Arc<Listener>)>>>;
-
-/// Everything an open engine owns. Dropped when the engine is closed (or collected) and the
-/// last job that holds it has finished.
-struct State {
-    project: Project,
-    /// Python work: runs, expansions, transforms. One thread per worker process.
-    calls: Lane,
-    /// Store work: reading, saving, listing (never queued behind a slow script).
-    io: Lane,
-    watcher: Mutex<Option<engine::Watcher>>,
-    /// Every job holds it for reading while it runs; `close()` takes it for writing (so it
-    /// waits for the jobs in progress) and sets it, so jobs that start later reject `closed`.
-    gate: RwLock<bool>,
-    last_render: Mutex<Vec<Diagnostic>>,
-}
-
-impl State {
-    /// Waits for the jobs in progress, then stops the watcher (its thread finishes a sync it
-    /// is in, with the workers still there) and the workers.
-    fn shut_down(&self) {
-        *self.gate.write().unwrap_or_else(PoisonError::into_inner) = true;
-        lock(&self.watcher).take();
-        self.project.pool().close();
-    }
-}
-
-/// Set once the engine has shut down; a second `close()` waits for it.
-#[derive(Default)]
-struct Done {
-    done: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Done {
-    fn finish(&self) {
-        *lock(&self.done) = true;
-        self.cv.notify_all();
-    }
-    fn wait(&self) {
-        let mut done = lock(&self.done);
-        while !*done {
-            done = self.cv.wait(done).unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Which {
-    Calls,
-    Io,
-}
 
 /// An open bDS project: its scripts, sandboxed workers to run them, and a watcher that sees
 /// changes made outside the app.
@@ -116,61 +74,6 @@ impl Drop for Engine {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Settles `deferred` with `result` (on the JS thread, where the value is converted).
-fn settle<T: ToNapiValue + Send + 'static>(
-    deferred: napi::JsDeferred<T, Resolver<T>>,
-    result: Result<T, Failure>,
-) {
-    match result {
-        Ok(v) => deferred.resolve(Box::new(move |_| Ok(v))),
-        Err(f) => deferred.resolve(Box::new(move |env| Err(f.into_js(&env)))),
-    }
-}
-
-fn promise<'env, T>(
-    env: &'env Env,
-    raw: napi::bindgen_prelude::Object<'env>,
-) -> PromiseRaw<'env, T> {
-    PromiseRaw::new(env.raw(), raw.raw())
-}
-
-/// Runs `work` on a thread of its own (for `open`, which has no lanes yet).
-fn detached<'env, T, F>(env: &'env Env, work: F) -> napi::Result<PromiseRaw<'env, T>>
-where
-    T: ToNapiValue + Send + 'static,
-    F: FnOnce() -> Result<T, Failure> + Send + 'static,
-{
-    let (deferred, raw) = env.create_deferred::<T, Resolver<T>>()?;
-    let spawned = std::thread::Builder::new()
-        .name("bds-open".into())
-        .spawn(move || settle(deferred, guarded(work)));
-    if let Err(e) = spawned {
-        return Err(napi::Error::from_reason(format!(
-            "cannot start a thread: {e}"
-        )));
-    }
-    Ok(promise(env, raw))
-}
-
-/// `work()`, with a panic turned into an `internal` failure.
-fn guarded<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|p| {
-        let what = p
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(Failure::new(
-            ErrorCode::Internal,
-            format!("internal error (please report): {what}"),
-        ))
-    })
-}
-
 #[napi]
 impl Engine {
     /// Opens the bDS project in `dir` (the folder holding `scripts/`), starts its workers and,
@@ -186,164 +89,6 @@ impl Engine {
         detached(env, move || {
             Engine::open_blocking(Path::new(&dir), &options)
         })
-    }
-
-    fn open_blocking(dir: &Path, o: &OpenOptions) -> Result<Engine, Failure> {
-        if dir.as_os_str().is_empty() {
-            return Err(Failure::invalid("the project folder is empty"));
-        }
-        let workers = match o.workers {
-            Some(n) => within("workers", n, 1, MAX_WORKERS)? as usize,
-            None => PoolConfig::default().worker_count(),
-        };
-        let mut config = PoolConfig::default().workers(workers);
-        if let Some(p) = crate::locate::worker(o.worker_path.as_deref()) {
-            config = config.worker_path(p);
-        }
-        if let Some(g) = o.guest {
-            config = config.guest(match g {
-                crate::types::Guest::RustPython => bds_engine::Guest::RustPython,
-                crate::types::Guest::CPython => bds_engine::Guest::CPython,
-            });
-        }
-        if let Some(p) = &o.guest_path {
-            config = config.guest_path(p);
-        }
-        if let Some(p) = &o.cache_dir {
-            config = config.cache_dir(p);
-        }
-        if let Some(n) = o.max_live_instances {
-            config = config.max_live_instances(within("maxLiveInstances", n, 1, 1024)? as usize);
-        }
-        if let Some(n) = o.memory_budget_mib {
-            config = config.memory_budget_mib(within("memoryBudgetMib", n, 16, 1 << 20)? as usize);
-        }
-        let mut limits = Limits::macro_call();
-        if let Some(ms) = o.macro_deadline_ms {
-            let ms = within("macroDeadlineMs", ms, 1, MAX_DEADLINE_MS)?;
-            limits = limits.with_deadline(Duration::from_millis(u64::from(ms)));
-        }
-        if let Some(mib) = o.macro_memory_mib {
-            limits = limits.with_memory_mib(u64::from(within(
-                "macroMemoryMib",
-                mib,
-                1,
-                MAX_MEMORY_MIB,
-            )?));
-        }
-        let debounce = within(
-            "watchDebounceMs",
-            o.watch_debounce_ms.unwrap_or(100),
-            0,
-            60_000,
-        )?;
-
-        let pool = Pool::new(config)?;
-        let checker: Arc<dyn engine::Checker> = Arc::new(pool.clone());
-        let opened = if o.create.unwrap_or(false) {
-            engine::ScriptStore::init(dir, Some(checker))
-        } else {
-            engine::ScriptStore::open(dir, Some(checker))
-        };
-        let (store, report) = match opened {
-            Ok(x) => x,
-            Err(e) => {
-                pool.close();
-                return Err(e.into());
-            }
-        };
-        let events = store.subscribe();
-        let watcher = if o.watch.unwrap_or(true) {
-            match store.watch(Duration::from_millis(u64::from(debounce))) {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    pool.close();
-                    return Err(e.into());
-                }
-            }
-        } else {
-            None
-        };
-        let project = Project::new(store, pool)
-            .with_macro_options(CallOptions::default().with_limits(limits));
-        let lane_err = |e: std::io::Error| {
-            Failure::new(ErrorCode::Internal, format!("cannot start a thread: {e}"))
-        };
-        let state = State {
-            calls: Lane::new("bds-calls", workers + 1).map_err(lane_err)?,
-            io: Lane::new("bds-io", 2).map_err(lane_err)?,
-            project,
-            watcher: Mutex::new(watcher),
-            gate: RwLock::new(false),
-            last_render: Mutex::new(Vec::new()),
-        };
-        let listeners: Listeners = Arc::default();
-        let forward = listeners.clone();
-        std::thread::Builder::new()
-            .name("bds-events".into())
-            .spawn(move || {
-                // Ends when the store is gone (engine closed and dropped).
-                for event in events {
-                    let event = ChangeEvent::from(event);
-                    let targets: Vec<Arc<Listener>> =
-                        lock(&forward).iter().map(|(_, l)| l.clone()).collect();
-                    for l in targets {
-                        l.call(event.clone(), ThreadsafeFunctionCallMode::NonBlocking);
-                    }
-                }
-            })
-            .map_err(lane_err)?;
-        Ok(Engine {
-            state: Arc::new(Mutex::new(Some(Arc::new(state)))),
-            shut_down: Arc::default(),
-            listeners,
-            next_listener: AtomicU32::new(1),
-            root: dir.display().to_string(),
-            report: report.into(),
-        })
-    }
-
-    /// Queues `work` on a lane of this engine; the Promise settles with its result.
-    fn schedule<'env, T, F>(
-        &self,
-        env: &'env Env,
-        which: Which,
-        work: F,
-    ) -> napi::Result<PromiseRaw<'env, T>>
-    where
-        T: ToNapiValue + Send + 'static,
-        F: FnOnce(&State) -> Result<T, Failure> + Send + 'static,
-    {
-        let (deferred, raw) = env.create_deferred::<T, Resolver<T>>()?;
-        let state = lock(&self.state).clone();
-        let Some(state) = state else {
-            settle(deferred, Err(Failure::closed()));
-            return Ok(promise(env, raw));
-        };
-        let lane = match which {
-            Which::Calls => &state.calls,
-            Which::Io => &state.io,
-        };
-        let job_state = state.clone();
-        let job = Box::new(move || {
-            let closed = job_state
-                .gate
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
-            let result = if *closed {
-                Err(Failure::closed())
-            } else {
-                guarded(|| work(&job_state))
-            };
-            drop(closed);
-            settle(deferred, result);
-        });
-        if lane.submit(job).is_err() {
-            // Only a closed lane refuses, and lanes close with their engine. The job (and its
-            // deferred) was dropped with the refusal; this cannot happen while `state` is held.
-            return Err(napi::Error::from_reason("the engine is closed"));
-        }
-        Ok(promise(env, raw))
     }
 
     /// The project folder.
@@ -779,147 +524,5 @@ impl Engine {
             }
             Ok(())
         })
-    }
-}
-
-fn run(
-    s: &State,
-    script: &Script,
-    context: &Value,
-    opts: &CallOptions,
-) -> Result<RunResult, Failure> {
-    let out = s.project.run(script, context, opts)?;
-    Ok(RunResult {
-        value: json::to_js(Value::Object(out.value)),
-        stdout: out.stdout,
-        stdout_truncated: out.stdout_truncated,
-        duration_us: out.duration.as_micros() as f64,
-        warnings: out.warnings.into_iter().map(Into::into).collect(),
-    })
-}
-
-/// The Run button's context: what the user gave, with the ABI's empty defaults filled in.
-pub(crate) fn run_context(context: Option<Value>) -> Result<Value, Failure> {
-    let mut ctx = match context {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(other) => {
-            return Err(Failure::invalid(format!(
-                "the context must be an object, not {}",
-                type_name(&other)
-            )));
-        }
-    };
-    let defaults =
-        json!({"abi": 1, "params": {}, "args": [], "inner": null, "post": {}, "site": {}});
-    if let Value::Object(d) = defaults {
-        for (k, v) in d {
-            ctx.entry(k).or_insert(v);
-        }
-    }
-    Ok(Value::Object(ctx))
-}
-
-/// Most workers one engine starts.
-const MAX_WORKERS: u32 = 64;
-/// Longest deadline a call may ask for: an hour.
-const MAX_DEADLINE_MS: u32 = 3_600_000;
-/// The guest is 32-bit wasm: it cannot address more than 4 GiB.
-const MAX_MEMORY_MIB: u32 = 4096;
-
-/// `v`, if it is within `min..=max` (JS numbers like -1 arrive as huge u32s).
-fn within(name: &str, v: u32, min: u32, max: u32) -> Result<u32, Failure> {
-    if (min..=max).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Failure::invalid(format!(
-            "{name} must be from {min} to {max}, not {v}"
-        )))
-    }
-}
-
-fn run_options(o: RunOptions) -> Result<CallOptions, Failure> {
-    let mut limits = Limits::run_button();
-    if let Some(ms) = o.deadline_ms {
-        let ms = within("deadlineMs", ms, 1, MAX_DEADLINE_MS)?;
-        limits = limits.with_deadline(Duration::from_millis(u64::from(ms)));
-    }
-    if let Some(mib) = o.memory_mib {
-        limits = limits.with_memory_mib(u64::from(within("memoryMib", mib, 1, MAX_MEMORY_MIB)?));
-    }
-    let mut opts = CallOptions::run_button().with_limits(limits);
-    if let Some(entry) = o.entry {
-        opts = opts.with_entry(entry);
-    }
-    if let Some(seed) = o.seed {
-        opts = opts.with_seed(seed as u64);
-    }
-    Ok(opts.fresh(o.fresh.unwrap_or(false)))
-}
-
-fn object_or_empty(v: Option<Value>, what: &str) -> Result<Value, Failure> {
-    match v {
-        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
-        Some(v @ Value::Object(_)) => Ok(v),
-        Some(other) => Err(Failure::invalid(format!(
-            "the {what} must be an object, not {}",
-            type_name(&other)
-        ))),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-// Lane jobs carry the state to other threads.
-const _: () = {
-    const fn shared_between_threads<T: Send + Sync>() {}
-    shared_between_threads::<State>();
-};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_context_fills_missing_keys_and_keeps_given_ones() {
-        let ctx = run_context(Some(json!({"params": {"a": 1}}))).unwrap();
-        assert_eq!(
-            ctx,
-            json!({"params": {"a": 1}, "abi": 1, "args": [], "inner": null, "post": {}, "site": {}})
-        );
-        assert_eq!(
-            run_context(None).unwrap(),
-            json!({"abi": 1, "params": {}, "args": [], "inner": null, "post": {}, "site": {}})
-        );
-        let e = run_context(Some(json!([1]))).unwrap_err();
-        assert_eq!(e.code(), ErrorCode::InvalidArgument);
-        assert_eq!(e.message, "the context must be an object, not an array");
-    }
-
-    #[test]
-    fn run_options_refuse_zero_limits() {
-        let e = run_options(RunOptions {
-            deadline_ms: Some(0),
-            ..RunOptions::default()
-        })
-        .unwrap_err();
-        assert_eq!(e.message, "deadlineMs must be from 1 to 3600000, not 0");
-        let o = run_options(RunOptions {
-            deadline_ms: Some(50),
-            memory_mib: Some(16),
-            ..RunOptions::default()
-        })
-        .unwrap();
-        assert_eq!(o.limits().deadline(), Duration::from_millis(50));
-        assert_eq!(o.limits().memory_bytes(), 16 << 20);
     }
 }
