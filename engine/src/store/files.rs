@@ -1,4 +1,5 @@
-//! The store's file handling: atomic writes that never clobber, slug rules, and the small
+//! The store's file handling: atomic writes (a reader sees the old file or the new one, never
+//! half of one), creating a file only where none exists, the slug rules, and the small
 //! conversions (hashes, times, sizes) the index records. A failure names the path.
 
 use std::io::Write as _;
