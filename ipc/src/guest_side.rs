@@ -59,7 +59,7 @@ pub fn respond(outcome: &GuestOutcome) -> u64 {
 
 /// An outcome that is only an error, with no output.
 pub fn fail(kind: ErrorKind, message: impl Into<String>) -> GuestOutcome {
-    failed(ErrorInfo::plain(kind, message))
+    GuestOutcome::failed(ErrorInfo::plain(kind, message))
 }
 
 /// The error for a result whose JSON, written so far, is `written` bytes against a limit of
@@ -72,18 +72,6 @@ pub fn check_result_size(written: usize, max_bytes: usize) -> Result<(), ErrorIn
         ))
     } else {
         Ok(())
-    }
-}
-
-/// An outcome that is only the error `info` (no output, no reads): a call that failed before
-/// its script ran.
-pub fn failed(info: ErrorInfo) -> GuestOutcome {
-    GuestOutcome {
-        result: Err(info),
-        stdout: String::new(),
-        stdout_truncated: false,
-        reads: Vec::new(),
-        warnings: Vec::new(),
     }
 }
 

@@ -54,16 +54,6 @@ fn env_for(limits: &WireLimits, frozen_nanos: u64, real_time: bool, seed: u64) -
     }
 }
 
-fn error_outcome(info: ErrorInfo) -> GuestOutcome {
-    GuestOutcome {
-        result: Err(info),
-        stdout: String::new(),
-        stdout_truncated: false,
-        reads: Vec::new(),
-        warnings: Vec::new(),
-    }
-}
-
 impl Worker {
     /// A worker on `runtime` with no script loaded yet.
     pub(crate) fn new(
@@ -154,7 +144,7 @@ impl Worker {
         self.deadline.disarm();
         let (instance, outcome) = match result {
             Ok((instance, outcome)) => (Some(instance), outcome),
-            Err(info) => (None, error_outcome(info)),
+            Err(info) => (None, GuestOutcome::failed(info)),
         };
         if !compile_only {
             self.tick += 1;
@@ -189,7 +179,7 @@ impl Worker {
             Err(missing) => {
                 let hex: String = missing[..8].iter().map(|b| format!("{b:02x}")).collect();
                 return Outcome {
-                    guest: error_outcome(ErrorInfo::plain(
+                    guest: GuestOutcome::failed(ErrorInfo::plain(
                         ErrorKind::NotShared,
                         format!("shared value {hex}… is not held by this worker"),
                     )),
@@ -220,7 +210,7 @@ impl Worker {
         self.tick += 1;
         let tick = self.tick;
         let Some(script) = self.scripts.get_mut(&spec.hash) else {
-            return error_outcome(ErrorInfo::plain(
+            return GuestOutcome::failed(ErrorInfo::plain(
                 ErrorKind::NotLoaded,
                 "script not loaded in this worker",
             ));
@@ -249,16 +239,16 @@ impl Worker {
                 Ok(mut i) => match i.invoke(Export::Load, &load_request(script, spec), env) {
                     Ok(o) if o.result.is_ok() => i,
                     Ok(o) => return o,
-                    Err(b) => return error_outcome(b.0),
+                    Err(b) => return GuestOutcome::failed(b.0),
                 },
-                Err(info) => return error_outcome(info),
+                Err(info) => return GuestOutcome::failed(info),
             },
         };
         let before = instance.memory_bytes();
         let outcome = match instance.invoke(Export::Call, &call.encode(), env) {
             Ok(o) => o,
             // The instance trapped: it is dropped here, and the next call starts a fresh one.
-            Err(b) => return error_outcome(b.0),
+            Err(b) => return GuestOutcome::failed(b.0),
         };
         // A call that made the instance much bigger leaves it behind: keeping it would keep
         // that memory for as long as the script stays live.

@@ -266,6 +266,20 @@ pub struct GuestOutcome {
     pub warnings: Vec<Warning>,
 }
 
+impl GuestOutcome {
+    /// An outcome that is only the error `info` (no output, no reads): a load or call that
+    /// failed before its script ran, in the guest or in the worker.
+    pub fn failed(info: ErrorInfo) -> Self {
+        GuestOutcome {
+            result: Err(info),
+            stdout: String::new(),
+            stdout_truncated: false,
+            reads: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// A [`GuestOutcome`] plus how long the worker spent on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

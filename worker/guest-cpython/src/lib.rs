@@ -227,7 +227,7 @@ fn with_state(f: impl FnOnce(&mut State) -> GuestOutcome) -> GuestOutcome {
 }
 
 fn errored(helpers: &Helpers, e: PyErr) -> GuestOutcome {
-    guest_side::failed(describe(helpers, &e, ErrorKind::Runtime))
+    GuestOutcome::failed(describe(helpers, &e, ErrorKind::Runtime))
 }
 
 fn load(st: &mut State, req: &GuestLoad) -> GuestOutcome {

@@ -306,7 +306,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
                 );
             }
             Err(convert::ContextError::Python(e)) => {
-                return guest_side::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
+                return GuestOutcome::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
             }
         };
         let func = match module.get_item_opt(req.entry.as_str(), vm) {
@@ -330,7 +330,7 @@ fn call(st: &mut State, req: &GuestCall) -> GuestOutcome {
         {
             Ok(c) => c,
             Err(e) => {
-                return guest_side::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
+                return GuestOutcome::failed(describe(vm, helpers, &e, ErrorKind::Runtime));
             }
         };
         let roots = shared::roots_for(vm, &req.shared).and_then(|mut roots| {
