@@ -42,27 +42,9 @@ pub(crate) fn parse_args() -> Result<Options, String> {
             "--cache-dir" => {
                 o.cache_dir = Some(args.next().ok_or("--cache-dir needs a path")?.into())
             }
-            "--max-live" => {
-                o.max_live = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--max-live needs a positive number")?;
-            }
-            "--shared-mib" => {
-                o.shared_mib = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--shared-mib needs a positive number")?;
-            }
-            "--memory-budget-mib" => {
-                o.budget_mib = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--memory-budget-mib needs a positive number")?;
-            }
+            "--max-live" => o.max_live = positive(&a, args.next())?,
+            "--shared-mib" => o.shared_mib = positive(&a, args.next())?,
+            "--memory-budget-mib" => o.budget_mib = positive(&a, args.next())?,
             "prepare" => o.prepare = true,
             "--version" => {
                 println!(
@@ -75,6 +57,14 @@ pub(crate) fn parse_args() -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// The positive number `value` that follows `flag`.
+fn positive(flag: &str, value: Option<String>) -> Result<usize, String> {
+    value
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} needs a positive number"))
 }
 
 /// The guest wasm: `--guest`, `$BDS_GUEST_WASM`, else the file of the kind of guest
